@@ -1,0 +1,28 @@
+/**
+ * Names, labels and annotations that Istio reads: pure functions of the topology.
+ */
+import { ClusterSpec } from "./topology";
+
+/** The namespace Istio's control plane, `cacerts` and remote secrets live in. */
+export const istioNamespace = "istio-system";
+
+/** Label that tells Istio which network a namespace's (or gateway's) workloads are on. */
+export const networkLabel = "topology.istio.io/network";
+
+/** Annotation on a remote's `istio-system` naming the cluster whose control plane serves it. */
+export const controlPlaneClustersAnnotation = "topology.istio.io/controlPlaneClusters";
+
+/** Metadata of a cluster's `istio-system` namespace: the network label, and on a remote its control plane. */
+export function istioNamespaceMetadata(cluster: ClusterSpec): {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+} {
+    return {
+        name: istioNamespace,
+        ...(cluster.network !== undefined ? { labels: { [networkLabel]: cluster.network } } : {}),
+        ...(cluster.role === "remote" && cluster.primary !== undefined
+            ? { annotations: { [controlPlaneClustersAnnotation]: cluster.primary } }
+            : {}),
+    };
+}

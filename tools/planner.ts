@@ -1,0 +1,478 @@
+/**
+ * The offline plan: runs the real program (index.ts) under Pulumi's own mock monitor in preview mode and
+ * records every resource the program registers, exactly as the engine would receive it: type, name, parent,
+ * provider, dependencies, protection and inputs (secrets and unknowns kept as such).
+ *
+ * Nothing here changes what the program does. The program cannot tell this engine from the real one; the mock
+ * only answers registrations the way a preview does: inputs come back as outputs, and every output the
+ * program did not set itself is unknown until apply.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
+import * as YAML from "yaml";
+
+/** The repository root (the parent of tools/). */
+export const repoRoot = path.resolve(__dirname, "..");
+
+/**
+ * SDK internals the planner needs and the SDK's typings do not declare: the active monitor (to record what
+ * the engine receives), waiting for outstanding registrations, and the count of errors the program logged.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): unknown;
+    waitForRPCs(): Promise<void>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeState = require("@pulumi/pulumi/runtime/state") as { getStore(): { logErrorCount?: number } };
+
+/** RPC markers, as the Pulumi wire protocol defines them (sdk/nodejs/runtime/rpc.ts). */
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const sigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Shown in place of a secret value, and given to the program for a `secure:` config value. */
+export const redactedSecret = "[secret]";
+/** Shown in place of a value that is unknown until apply. */
+export const unknownMarker = "[unknown]";
+
+/** A stack configuration: flat Pulumi config keys and which of them are secret. */
+export interface StackConfig {
+    readonly stack: string;
+    readonly values: Readonly<Record<string, string>>;
+    readonly secretKeys: readonly string[];
+}
+
+/** One resource as the engine received it. */
+export interface PlannedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** The parent's URN; null for the stack itself. */
+    readonly parent: string | null;
+    /** The cluster whose provider the resource uses; null outside any cluster. */
+    readonly cluster: string | null;
+    /** The provider reference (`urn::id`), if any. */
+    readonly provider: string | null;
+    /** Every resource this one waits for, explicitly or through its inputs (sorted URNs). */
+    readonly dependsOn: readonly string[];
+    /** Per input property, the resources it came from. */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /** Whether the resource is `protect`ed. */
+    readonly protect: boolean;
+    /** True for custom resources (and providers), false for components. */
+    readonly custom: boolean;
+    /** For a read (`X.get`): the ID read. */
+    readonly readId?: string;
+    /** Inputs in Pulumi's wire form: secrets wrapped, unknowns as the unknown sentinel. */
+    readonly rawInputs: Record<string, unknown>;
+}
+
+/** The result of a plan. */
+export interface Plan {
+    readonly stack: string;
+    readonly resources: readonly PlannedResource[];
+    readonly outputs: Record<string, unknown>;
+    /** Milliseconds the program took to run. */
+    readonly millis: number;
+}
+
+/** The configuration problem the program refused, with every line the validator reported. */
+export class PlanRefused extends Error {
+    constructor(
+        message: string,
+        public readonly problems: readonly string[],
+    ) {
+        super(message);
+        this.name = "PlanRefused";
+    }
+}
+
+/** Reads the project name and project-level config defaults from Pulumi.yaml. */
+function projectSettings(): { name: string; config: Record<string, unknown> } {
+    const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config?: Record<string, unknown>;
+    };
+    return { name: doc.name, config: doc.config ?? {} };
+}
+
+/**
+ * Turns a stack config document (the content of `Pulumi.<stack>.yaml`) into flat config the way the CLI
+ * does: keys without a namespace get the project's, objects become JSON, and any key holding a `secure:`
+ * value anywhere inside becomes a secret key whose secure values are opaque.
+ */
+export function stackConfigFromDocument(stack: string, doc: unknown, source: string): StackConfig {
+    const project = projectSettings();
+    const values: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    const qualify = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
+    for (const [k, v] of Object.entries(project.config)) {
+        const value =
+            typeof v === "object" && v !== null && "value" in v ? (v as { value: unknown }).value : v;
+        if (value !== undefined) values[qualify(k)] = toConfigString(value, () => undefined);
+    }
+    if (doc !== null && doc !== undefined) {
+        if (typeof doc !== "object" || Array.isArray(doc))
+            throw new PlanRefused(`${source}: not a YAML map`, []);
+        const config = (doc as { config?: unknown }).config ?? {};
+        if (typeof config !== "object" || config === null || Array.isArray(config)) {
+            throw new PlanRefused(`${source}: \`config\` must be a map`, []);
+        }
+        for (const [k, v] of Object.entries(config as Record<string, unknown>)) {
+            const key = qualify(k);
+            values[key] = toConfigString(v, () => secretKeys.add(key));
+        }
+    }
+    return { stack, values, secretKeys: [...secretKeys].sort() };
+}
+
+function toConfigString(value: unknown, onSecret: () => void): string {
+    const opaque = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(opaque);
+        if (typeof v === "object" && v !== null) {
+            const keys = Object.keys(v);
+            if (keys.length === 1 && keys[0] === "secure") {
+                onSecret();
+                return redactedSecret;
+            }
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, opaque(x)]));
+        }
+        return v;
+    };
+    const v = opaque(value);
+    return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** Loads `Pulumi.<stack>.yaml` from the repository root. */
+export function loadStackFile(stack: string): StackConfig {
+    const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file))
+        throw new PlanRefused(`no stack file ${path.relative(process.cwd(), file)}`, []);
+    return loadConfigFile(file, stack);
+}
+
+/** Loads any stack config file of the same shape. */
+export function loadConfigFile(file: string, stack?: string): StackConfig {
+    let doc: unknown;
+    try {
+        doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new PlanRefused(`${file}: ${(e as Error).message}`, []);
+    }
+    const name =
+        stack ??
+        path
+            .basename(file)
+            .replace(/^Pulumi\./, "")
+            .replace(/\.ya?ml$/, "");
+    return stackConfigFromDocument(name, doc, file);
+}
+
+interface ProtoMap<V> {
+    forEach(f: (value: V, key: string) => void): void;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProvider(): string;
+    getProvidersMap(): ProtoMap<string>;
+    getProtect?(): boolean;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): ProtoMap<{ getUrnsList(): string[] }>;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getId(): string;
+    getDependenciesList(): string[];
+    getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+type Callback = (err: unknown, resp: unknown) => void;
+
+/** The monitor methods the planner wraps. */
+interface Monitor {
+    registerResource(req: RegisterRequest, cb: Callback): void;
+    readResource(req: ReadRequest, cb: Callback): void;
+}
+
+/** The unknown sentinel: outputs the program did not set are unknown in preview. */
+const mocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs): {
+        id: string | undefined;
+        state: Record<string, unknown>;
+    } {
+        // Providers get a stable ID so that references to them are readable; other new resources have
+        // no ID until they are created, as in a real preview.
+        const id = args.type.startsWith("pulumi:providers:") ? `${args.name}-id` : args.id || undefined;
+        return { id, state: args.inputs as Record<string, unknown> };
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        throw new Error(`the program called ${args.token}, which the offline plan does not answer`);
+    },
+};
+
+let running = false;
+
+/**
+ * Runs the program once for `config` and returns what it registered. Throws `PlanRefused` when the
+ * program refuses the config (every problem listed), or the program's own error otherwise.
+ */
+export async function plan(config: StackConfig): Promise<Plan> {
+    if (running) throw new Error("plan() is not re-entrant: the Pulumi runtime is one per process");
+    running = true;
+    const project = projectSettings();
+    const records = new Map<string, PlannedResource>();
+    const order: string[] = [];
+    const started = process.hrtime.bigint();
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on("unhandledRejection", onRejection);
+    try {
+        await pulumi.runtime.setMocks(mocks, project.name, config.stack, true);
+        pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
+        const monitor = runtimeSettings.getMonitor() as unknown as Monitor;
+        const register = monitor.registerResource.bind(monitor);
+        const read = monitor.readResource.bind(monitor);
+        monitor.registerResource = (req, cb) =>
+            register(req, (err, resp) => {
+                if (!err) {
+                    const urn = (resp as { getUrn(): string }).getUrn();
+                    order.push(urn);
+                    records.set(urn, fromRegister(urn, req));
+                }
+                cb(err, resp);
+            });
+        monitor.readResource = (req, cb) =>
+            read(req, (err, resp) => {
+                if (!err) {
+                    const urn = (resp as { getUrn(): string }).getUrn();
+                    order.push(urn);
+                    records.set(urn, fromRead(urn, req));
+                }
+                cb(err, resp);
+            });
+
+        clearProgramModules();
+        let exported: Record<string, unknown> = {};
+        try {
+            await runtimeStack.runInPulumiStack(async () => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                exported = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+                return exported;
+            });
+        } catch (e) {
+            throw refusal(e);
+        }
+        const outputs: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(exported)) outputs[k] = await displayOutput(v);
+        await runtimeSettings.waitForRPCs();
+        const errors = runtimeState.getStore().logErrorCount ?? 0;
+        if (rejections.length > 0) throw refusal(rejections[0]);
+        if (errors > 0) throw new Error(`the program logged ${errors} error(s)`);
+        const millis = Number(process.hrtime.bigint() - started) / 1e6;
+        const providers = new Map<string, string>();
+        for (const r of records.values()) {
+            if (r.type === "pulumi:providers:kubernetes") providers.set(r.urn, r.name);
+        }
+        const resources = order.map((urn) => withCluster(records.get(urn)!, providers));
+        return { stack: config.stack, resources, outputs, millis };
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        running = false;
+    }
+}
+
+/** Turns the program's refusal into PlanRefused, keeping the validator's list of problems. */
+function refusal(e: unknown): unknown {
+    const problems = (e as { problems?: unknown }).problems;
+    if (Array.isArray(problems)) return new PlanRefused((e as Error).message, problems as string[]);
+    return e;
+}
+
+/** Forgets the program's own modules so that each plan evaluates them afresh. */
+function clearProgramModules(): void {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(repoRoot) && !key.includes(`${path.sep}node_modules${path.sep}`)) {
+            const rel = path.relative(repoRoot, key);
+            if (rel === "index.ts" || /^(components|stacks)[\\/]/.test(rel)) delete require.cache[key];
+        }
+    }
+}
+
+function fromRegister(urn: string, req: RegisterRequest): PlannedResource {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList()));
+    const providers = new Map<string, string>();
+    req.getProvidersMap().forEach((v, k) => providers.set(k, v));
+    const provider = req.getProvider() || (req.getCustom() ? "" : (providers.get("kubernetes") ?? ""));
+    return {
+        urn,
+        type: req.getType(),
+        name: req.getName(),
+        parent: req.getParent() || null,
+        cluster: null,
+        provider: provider || null,
+        dependsOn: allDependencies(req.getDependenciesList(), propertyDependencies),
+        propertyDependencies,
+        protect: req.getProtect?.() ?? false,
+        custom: req.getCustom(),
+        rawInputs: req.getObject()?.toJavaScript() ?? {},
+    };
+}
+
+function fromRead(urn: string, req: ReadRequest): PlannedResource {
+    return {
+        urn,
+        type: req.getType(),
+        name: req.getName(),
+        parent: req.getParent() || null,
+        cluster: null,
+        provider: req.getProvider() || null,
+        dependsOn: allDependencies(req.getDependenciesList(), {}),
+        propertyDependencies: {},
+        protect: false,
+        custom: true,
+        readId: req.getId(),
+        rawInputs: req.getProperties()?.toJavaScript() ?? {},
+    };
+}
+
+function allDependencies(explicit: string[], byProperty: Record<string, string[]>): string[] {
+    return [...new Set([...explicit, ...Object.values(byProperty).flat()])].sort();
+}
+
+function withCluster(r: PlannedResource, providers: Map<string, string>): PlannedResource {
+    if (r.type === "pulumi:providers:kubernetes") return { ...r, cluster: r.name };
+    if (!r.provider) return r;
+    const providerUrn = r.provider.slice(0, r.provider.lastIndexOf("::"));
+    return { ...r, cluster: providers.get(providerUrn) ?? null };
+}
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[sigKey] === secretSig;
+}
+
+/**
+ * Wire-form inputs as the plan shows them: a secret is "[secret]", an unknown "[unknown]", a resource
+ * reference its URN. For a Kubernetes Secret, the keys of `data` and `stringData` stay visible.
+ */
+export function displayInputs(r: PlannedResource): Record<string, unknown> {
+    const show = (v: unknown): unknown => {
+        if (v === unknownValue) return unknownMarker;
+        if (Array.isArray(v)) return v.map(show);
+        if (typeof v === "object" && v !== null) {
+            const o = v as Record<string, unknown>;
+            if (o[sigKey] === secretSig) return redactedSecret;
+            if (o[sigKey] === resourceSig) return o.urn;
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, show(x)]));
+        }
+        return v;
+    };
+    const inputs = show(r.rawInputs) as Record<string, unknown>;
+    if (r.type === "kubernetes:core/v1:Secret") {
+        for (const field of ["data", "stringData"]) {
+            let raw = r.rawInputs[field];
+            if (isSecretValue(raw)) raw = raw.value;
+            if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
+                inputs[field] = Object.fromEntries(
+                    Object.entries(raw).map(([k, x]) => [
+                        k,
+                        x === unknownValue ? unknownMarker : redactedSecret,
+                    ]),
+                );
+            } else if (raw !== undefined) {
+                inputs[field] = raw === unknownValue ? unknownMarker : redactedSecret;
+            }
+        }
+    }
+    return inputs;
+}
+
+/**
+ * Wire-form inputs as policies receive them: secrets in plain text (the engine decrypts them for
+ * analyzers), unknowns left as the unknown sentinel, resource references as their URN.
+ */
+export function plainInputs(r: PlannedResource): Record<string, unknown> {
+    const plain = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(plain);
+        if (typeof v === "object" && v !== null) {
+            const o = v as Record<string, unknown>;
+            if (o[sigKey] === secretSig) return plain(o.value);
+            if (o[sigKey] === resourceSig) return o.urn;
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+        }
+        return v;
+    };
+    return plain(r.rawInputs) as Record<string, unknown>;
+}
+
+/** The unknown sentinel of the wire protocol, for code that inspects `plainInputs`. */
+export function isUnknown(v: unknown): boolean {
+    return v === unknownValue;
+}
+
+interface OutputInternals {
+    isKnown: Promise<boolean>;
+    isSecret: Promise<boolean>;
+    promise(withUnknowns?: boolean): Promise<unknown>;
+}
+
+/** A stack output as the plan shows it, field by field, so that one unknown field hides no other. */
+async function displayOutput(v: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        const o = v as unknown as OutputInternals;
+        if (await o.isSecret) return redactedSecret;
+        if (!(await o.isKnown)) return unknownMarker;
+        return displayOutput(await o.promise(true));
+    }
+    if (pulumi.Resource.isInstance(v)) return displayOutput(v.urn);
+    if (Array.isArray(v)) return Promise.all(v.map(displayOutput));
+    if (typeof v === "object" && v !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) out[k] = await displayOutput(x);
+        return out;
+    }
+    return v === undefined ? null : v === unknownValue ? unknownMarker : v;
+}
+
+/** The plan as the JSON document `npm run plan -- --json` prints (resources sorted by URN). */
+export function planDocument(p: Plan): {
+    stack: string;
+    resources: {
+        urn: string;
+        type: string;
+        name: string;
+        parent: string | null;
+        cluster: string | null;
+        dependsOn: string[];
+        inputs: Record<string, unknown>;
+    }[];
+} {
+    return {
+        stack: p.stack,
+        resources: [...p.resources]
+            .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0))
+            .map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent,
+                cluster: r.cluster,
+                dependsOn: [...r.dependsOn],
+                inputs: displayInputs(r),
+                ...(r.readId !== undefined ? { read: r.readId || unknownMarker } : {}),
+            })),
+    };
+}
