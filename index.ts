@@ -3,44 +3,170 @@
  *
  * Every cluster gets its own Kubernetes provider; every Kubernetes resource is created with one of them
  * explicitly (and Pulumi.yaml disables the default Kubernetes provider, so nothing can fall back to the
- * ambient kubeconfig).
+ * ambient kubeconfig). Ordering is only what Istio needs: namespace, cacerts, base, istiod, east-west
+ * gateway, its address and istiod exposure, then the remotes of that primary; remote secrets in the
+ * primaries before a remote's gateway. Nothing orders one cluster after another otherwise.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { apiServerOf, ClusterLink } from "./components/clusterLink";
+import { EastWestGateway } from "./components/eastWestGateway";
+import { IstioPrimary } from "./components/istioPrimary";
+import { IstioRemote } from "./components/istioRemote";
 import { TrustAnchor } from "./components/trustAnchor";
 import { loadTopology } from "./stacks/config";
+import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespaceMetadata } from "./stacks/names";
 
 const topology = loadTopology();
+const mesh = composeMesh(topology);
+const { meshId } = topology.mesh;
 
-const providers = new Map<string, k8s.Provider>();
-const namespaces = new Map<string, k8s.core.v1.Namespace>();
-for (const cluster of topology.clusters) {
+interface ClusterState {
+    provider: k8s.Provider;
+    namespace: k8s.core.v1.Namespace;
+    base?: pulumi.Resource;
+    istiod?: pulumi.Resource;
+    gateway?: EastWestGateway;
+}
+const state = new Map<string, ClusterState>();
+const of = (name: string): ClusterState => state.get(name)!;
+
+for (const { cluster } of mesh.clusters) {
     const access = cluster.access;
     const provider = new k8s.Provider(
         cluster.name,
         access.kind === "context" ? { context: access.context } : { kubeconfig: access.kubeconfig },
     );
-    providers.set(cluster.name, provider);
-    namespaces.set(
+    const namespace = new k8s.core.v1.Namespace(
+        `${cluster.name}-istio-system`,
+        { metadata: istioNamespaceMetadata(cluster) },
+        { provider },
+    );
+    state.set(cluster.name, { provider, namespace });
+}
+
+const trustAnchor = new TrustAnchor(meshId, {
+    ca: topology.mesh.ca,
+    clusters: mesh.clusters
+        .filter((p) => p.cluster.role === "primary")
+        .map((p) => ({
+            name: p.cluster.name,
+            provider: of(p.cluster.name).provider,
+            namespace: of(p.cluster.name).namespace,
+        })),
+});
+
+// Control planes, and the gateways that expose them.
+for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
+    const { cluster } = plan;
+    const s = of(cluster.name);
+    const primary = new IstioPrimary(
         cluster.name,
-        new k8s.core.v1.Namespace(
-            `${cluster.name}-istio-system`,
-            { metadata: istioNamespaceMetadata(cluster) },
-            { provider },
-        ),
+        {
+            mesh: topology.mesh,
+            cluster,
+            namespace: s.namespace,
+            cacerts: trustAnchor.cacerts[cluster.name]!,
+            servesRemotes: plan.remotes.length > 0,
+        },
+        { provider: s.provider },
+    );
+    s.base = primary.base;
+    s.istiod = primary.istiod;
+    if (plan.eastWestGateway) {
+        s.gateway = new EastWestGateway(
+            cluster.name,
+            {
+                mesh: topology.mesh,
+                cluster,
+                namespace: s.namespace,
+                istiod: primary.istiod,
+                exposeServices: plan.exposeServices,
+                exposeIstiod: plan.exposeIstiod,
+            },
+            { provider: s.provider },
+        );
+    }
+}
+
+// Remotes: installed against their primary's east-west address, once istiod is exposed there.
+for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
+    const { cluster } = plan;
+    const s = of(cluster.name);
+    const primaryGateway = of(cluster.primary!).gateway!;
+    const remote = new IstioRemote(
+        cluster.name,
+        {
+            mesh: topology.mesh,
+            cluster,
+            namespace: s.namespace,
+            remotePilotAddress: primaryGateway.address,
+            // The gateway itself too: with a fixed address nothing else says it must be running first.
+            controlPlaneExposure: [primaryGateway.release, ...primaryGateway.istiodExposure],
+        },
+        { provider: s.provider },
+    );
+    s.base = remote.base;
+    s.istiod = remote.istiod;
+}
+
+// Remote secrets: every primary reads every other cluster.
+const clusterLinks = new Map<string, ClusterLink>();
+for (const { cluster } of mesh.clusters) {
+    const readers = mesh.links.filter((l) => l.source === cluster.name).map((l) => l.reader);
+    if (readers.length === 0) continue;
+    const s = of(cluster.name);
+    clusterLinks.set(
+        cluster.name,
+        new ClusterLink(cluster.name, {
+            source: {
+                name: cluster.name,
+                provider: s.provider,
+                namespace: s.namespace,
+                server: apiServerOf(cluster),
+                readerAccount: s.base!,
+            },
+            readers: readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace })),
+        }),
     );
 }
 
-const trustAnchor = new TrustAnchor(topology.mesh.meshId, {
-    ca: topology.mesh.ca,
-    clusters: topology.clusters
-        .filter((c) => c.role === "primary")
-        .map((c) => ({ name: c.name, provider: providers.get(c.name)!, namespace: namespaces.get(c.name)! })),
-});
+// A remote's gateway comes up once its primary reads it: injection goes through that primary's istiod.
+for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.eastWestGateway)) {
+    const { cluster } = plan;
+    const s = of(cluster.name);
+    const attached = clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary!];
+    s.gateway = new EastWestGateway(
+        cluster.name,
+        {
+            mesh: topology.mesh,
+            cluster,
+            namespace: s.namespace,
+            istiod: s.istiod!,
+            waitFor: attached ? [attached] : [],
+            exposeServices: plan.exposeServices,
+            exposeIstiod: plan.exposeIstiod,
+        },
+        { provider: s.provider },
+    );
+}
 
-/** The mesh's root certificate (public). */
+/** The mesh's root certificate (public, PEM). */
 export const rootCertPem = trustAnchor.rootCertPem;
-/** Per cluster: its role and network. */
+
+/** Per cluster: its role, network and east-west address (null where it runs no east-west gateway). */
 export const clusters = Object.fromEntries(
-    topology.clusters.map((c) => [c.name, { role: c.role, network: c.network ?? null }]),
+    mesh.clusters.map(({ cluster }) => [
+        cluster.name,
+        {
+            role: cluster.role,
+            ...(cluster.primary !== undefined ? { primary: cluster.primary } : {}),
+            network: cluster.network ?? null,
+            eastWestAddress: of(cluster.name).gateway?.address ?? null,
+        },
+    ]),
 );
+
+/** Per reading primary, the clusters whose remote secrets it holds. */
+export const links = linkMatrix(mesh);

@@ -230,6 +230,18 @@ let running = false;
  * program refuses the config (every problem listed), or the program's own error otherwise.
  */
 export async function plan(config: StackConfig): Promise<Plan> {
+    return evaluate(config, () => {
+        clearProgramModules();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+    });
+}
+
+/**
+ * Runs `program` (the stack's program, or a test's few resources) under the mock monitor in preview mode
+ * with `config`, and returns what it registered.
+ */
+export async function evaluate(config: StackConfig, program: () => Record<string, unknown>): Promise<Plan> {
     if (running) throw new Error("plan() is not re-entrant: the Pulumi runtime is one per process");
     running = true;
     const project = projectSettings();
@@ -264,12 +276,10 @@ export async function plan(config: StackConfig): Promise<Plan> {
                 cb(err, resp);
             });
 
-        clearProgramModules();
         let exported: Record<string, unknown> = {};
         try {
             await runtimeStack.runInPulumiStack(async () => {
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                exported = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+                exported = program();
                 return exported;
             });
         } catch (e) {

@@ -1,0 +1,47 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { istioChartRepo } from "../stacks/values";
+
+/** One official Istio chart, installed as a Helm release. */
+export interface IstioChartArgs {
+    /** `base`, `istiod` or `gateway`. */
+    readonly chart: "base" | "istiod" | "gateway";
+    /** The Helm release name (`istio-base`, `istiod`, `istio-eastwestgateway`). */
+    readonly releaseName: string;
+    /** The exact Istio version: every chart in every cluster is pinned to the same one. */
+    readonly version: string;
+    /** The release namespace: pass the Namespace's name output so the release waits for it. */
+    readonly namespace: pulumi.Input<string>;
+    /** Chart values, typed by the caller against components/chartValues.ts. */
+    readonly values: pulumi.Input<Record<string, unknown>>;
+}
+
+/**
+ * A Helm release (not a client-side render): Helm owns upgrades and CRD handling the way Istio's guides
+ * expect, `helm ls` shows what runs, and with `skipAwait: false` Helm waits for the release's workloads
+ * (and LoadBalancer addresses) before dependants start.
+ */
+export function istioChart(
+    name: string,
+    args: IstioChartArgs,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(
+        name,
+        {
+            name: args.releaseName,
+            chart: args.chart,
+            version: args.version,
+            namespace: args.namespace,
+            createNamespace: false,
+            repositoryOpts: { repo: istioChartRepo },
+            values: args.values,
+            skipAwait: false,
+            // A failed upgrade rolls back instead of leaving a half-applied control plane.
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: 600,
+        },
+        opts,
+    );
+}

@@ -1,0 +1,65 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec, MeshSettings } from "../stacks/topology";
+import { baseValues, primaryIstiodValues, releaseNames } from "../stacks/values";
+import { istioChart } from "./istioChart";
+
+export interface IstioPrimaryArgs {
+    /** Mesh-wide settings: mesh ID, trust domain, Istio version and revision, control-plane sizing. */
+    readonly mesh: MeshSettings;
+    /** The cluster; must have `role: primary`. */
+    readonly cluster: ClusterSpec;
+    /** The cluster's `istio-system` namespace (with its network label); both releases go into it. */
+    readonly namespace: k8s.core.v1.Namespace;
+    /** The cluster's `cacerts` Secret from the TrustAnchor: istiod must not start before it exists. */
+    readonly cacerts: k8s.core.v1.Secret;
+    /** Whether this control plane serves remote clusters (sets `global.externalIstiod`). Default false. */
+    readonly servesRemotes?: boolean;
+}
+
+/**
+ * A cluster's own control plane: the `base` chart (CRDs, reader RBAC) and `istiod`, configured for the mesh.
+ * Create it with `opts.provider` set to the cluster's provider; its children inherit it.
+ */
+export class IstioPrimary extends pulumi.ComponentResource {
+    /** The `base` release. */
+    public readonly base: k8s.helm.v3.Release;
+    /** The `istiod` release: what the east-west gateway (sidecar injection) waits for. */
+    public readonly istiod: k8s.helm.v3.Release;
+
+    constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster:istio:IstioPrimary", name, {}, opts);
+        const { mesh, cluster } = args;
+        if (cluster.role !== "primary") {
+            throw new pulumi.ResourceError(
+                `IstioPrimary: cluster ${cluster.name} is a ${cluster.role}, not a primary`,
+                this,
+            );
+        }
+        const namespace = args.namespace.metadata.name;
+        this.base = istioChart(
+            `${name}-base`,
+            {
+                chart: "base",
+                releaseName: releaseNames.base,
+                version: mesh.istio.version,
+                namespace,
+                values: { ...baseValues(mesh, cluster) },
+            },
+            { parent: this },
+        );
+        this.istiod = istioChart(
+            `${name}-istiod`,
+            {
+                chart: "istiod",
+                releaseName: releaseNames.istiod(mesh.istio.revision),
+                version: mesh.istio.version,
+                namespace,
+                values: { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false) },
+            },
+            // cacerts first: an istiod started without it makes a self-signed CA and keeps it.
+            { parent: this, dependsOn: [this.base, args.cacerts] },
+        );
+        this.registerOutputs({ base: this.base, istiod: this.istiod });
+    }
+}

@@ -1,0 +1,75 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec, MeshSettings } from "../stacks/topology";
+import { baseValues, releaseNames, remoteIstiodValues } from "../stacks/values";
+import { istioChart } from "./istioChart";
+
+export interface IstioRemoteArgs {
+    /** Mesh-wide settings: mesh ID, Istio version and revision. */
+    readonly mesh: MeshSettings;
+    /** The cluster; must have `role: remote`. */
+    readonly cluster: ClusterSpec;
+    /** The cluster's `istio-system` namespace (network label, `controlPlaneClusters` annotation). */
+    readonly namespace: k8s.core.v1.Namespace;
+    /**
+     * The primary's east-west address (IP or hostname), as an Output of that gateway: never typed by hand.
+     * An IP becomes an EndpointSlice for the remote's `istiod` Service, a hostname an ExternalName Service.
+     */
+    readonly remotePilotAddress: pulumi.Input<string>;
+    /**
+     * What must exist in the primary before this remote's webhook can reach istiod: its istiod exposure
+     * (Gateway and VirtualService).
+     */
+    readonly controlPlaneExposure: readonly pulumi.Resource[];
+}
+
+/**
+ * A cluster served by a primary's control plane: `base` and `istiod` with `profile=remote` (no istiod
+ * Deployment; the injection webhook and an `istiod` Service that point at the primary through its east-west
+ * gateway). Create it with `opts.provider` set to the cluster's provider.
+ */
+export class IstioRemote extends pulumi.ComponentResource {
+    /** The `base` release (remote profile). */
+    public readonly base: k8s.helm.v3.Release;
+    /** The `istiod` release (remote profile): the webhook the remote's gateway injection needs. */
+    public readonly istiod: k8s.helm.v3.Release;
+
+    constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster:istio:IstioRemote", name, {}, opts);
+        const { mesh, cluster } = args;
+        if (cluster.role !== "remote") {
+            throw new pulumi.ResourceError(
+                `IstioRemote: cluster ${cluster.name} is a ${cluster.role}, not a remote`,
+                this,
+            );
+        }
+        const namespace = args.namespace.metadata.name;
+        this.base = istioChart(
+            `${name}-base`,
+            {
+                chart: "base",
+                releaseName: releaseNames.base,
+                version: mesh.istio.version,
+                namespace,
+                values: { ...baseValues(mesh, cluster) },
+            },
+            { parent: this },
+        );
+        const values = remoteIstiodValues(mesh, cluster);
+        this.istiod = istioChart(
+            `${name}-istiod`,
+            {
+                chart: "istiod",
+                releaseName: releaseNames.istiod(mesh.istio.revision),
+                version: mesh.istio.version,
+                namespace,
+                values: {
+                    ...values,
+                    global: { ...values.global, remotePilotAddress: args.remotePilotAddress },
+                },
+            },
+            { parent: this, dependsOn: [this.base, ...args.controlPlaneExposure] },
+        );
+        this.registerOutputs({ base: this.base, istiod: this.istiod });
+    }
+}

@@ -1,0 +1,82 @@
+/**
+ * The Istio objects the program applies beside the charts, as plain objects: pure, so tests validate each
+ * against Istio's CRD schemas.
+ */
+import { istioNamespace } from "./names";
+import { eastWestSelector } from "./values";
+
+/** An Istio custom object as the Kubernetes API takes it. */
+export interface IstioObject {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly metadata: { readonly name: string; readonly namespace: string };
+    readonly spec: Record<string, unknown>;
+}
+
+const networkingV1 = "networking.istio.io/v1";
+
+/**
+ * Exposes every service of the cluster to other networks: mTLS traffic on 15443 is passed through by SNI
+ * (AUTO_PASSTHROUGH), so the gateway never terminates a workload's TLS.
+ */
+export function crossNetworkGateway(): IstioObject {
+    return {
+        apiVersion: networkingV1,
+        kind: "Gateway",
+        metadata: { name: "cross-network-gateway", namespace: istioNamespace },
+        spec: {
+            selector: { ...eastWestSelector },
+            servers: [
+                {
+                    port: { number: 15443, name: "tls", protocol: "TLS" },
+                    tls: { mode: "AUTO_PASSTHROUGH" },
+                    hosts: ["*.local"],
+                },
+            ],
+        },
+    };
+}
+
+/** Exposes istiod's XDS (15012) and webhook (15017) ports to remotes, passed through untouched. */
+export function istiodGateway(): IstioObject {
+    return {
+        apiVersion: networkingV1,
+        kind: "Gateway",
+        metadata: { name: "istiod-gateway", namespace: istioNamespace },
+        spec: {
+            selector: { ...eastWestSelector },
+            servers: [
+                {
+                    port: { name: "tls-istiod", number: 15012, protocol: "tls" },
+                    tls: { mode: "PASSTHROUGH" },
+                    hosts: ["*"],
+                },
+                {
+                    port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" },
+                    tls: { mode: "PASSTHROUGH" },
+                    hosts: ["*"],
+                },
+            ],
+        },
+    };
+}
+
+/**
+ * Routes the exposed ports to istiod: 15012 to 15012, 15017 to the webhook's 443. With a revision, only
+ * that revision's istiod is matched (by SNI) and targeted.
+ */
+export function istiodVirtualService(revision?: string): IstioObject {
+    const service = revision ? `istiod-${revision}` : "istiod";
+    const host = `${service}.${istioNamespace}.svc.cluster.local`;
+    const sniHosts = revision ? [`${service}.${istioNamespace}.svc`, host] : ["*"];
+    const route = (port: number, target: number) => ({
+        match: [{ port, sniHosts }],
+        route: [{ destination: { host, port: { number: target } } }],
+    });
+    return {
+        apiVersion: networkingV1,
+        kind: "VirtualService",
+        metadata: { name: revision ? `istiod-vs-${revision}` : "istiod-vs", namespace: istioNamespace },
+        spec: { hosts: ["*"], gateways: ["istiod-gateway"], tls: [route(15012, 15012), route(15017, 443)] },
+    };
+}

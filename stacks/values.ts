@@ -1,0 +1,135 @@
+/**
+ * Helm values for each chart in each role: pure functions of the topology, typed against the charts'
+ * own values (components/chartValues.ts) so that a misspelt key does not compile.
+ */
+import type { BaseValues, GatewayValues, IstiodValues } from "../components/chartValues";
+import { ClusterSpec, EastWestSettings, MeshSettings, WorkloadSettings } from "./topology";
+
+/** Istio's chart repository. */
+export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
+
+/** Helm release names, as Istio's Helm guides use them. */
+export const releaseNames = {
+    base: "istio-base",
+    istiod: (revision?: string) => (revision ? `istiod-${revision}` : "istiod"),
+    eastWestGateway: "istio-eastwestgateway",
+} as const;
+
+/** The label the cross-network and istiod Gateways select the east-west gateway by. */
+export const eastWestSelector = { istio: "eastwestgateway" } as const;
+
+/**
+ * DNS proxying: the sidecar answers DNS for services that exist only in another cluster, and allocates
+ * addresses for ServiceEntries (needed for a service that is not replicated everywhere).
+ */
+const dnsProxyMetadata = { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_ALLOCATE: "true" } as const;
+
+/** base chart values. A remote's base uses the remote profile; with a revision, validation goes to it. */
+export function baseValues(mesh: MeshSettings, cluster: ClusterSpec): BaseValues {
+    return {
+        ...(cluster.role === "remote" ? { profile: "remote" } : {}),
+        ...(mesh.istio.revision ? { defaultRevision: mesh.istio.revision } : {}),
+    };
+}
+
+/** istiod chart values for a primary; `servesRemotes` adds `global.externalIstiod`. */
+export function primaryIstiodValues(
+    mesh: MeshSettings,
+    cluster: ClusterSpec,
+    servesRemotes: boolean,
+): IstiodValues {
+    return {
+        ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
+        ...controlPlaneScaling(mesh.controlPlane),
+        global: {
+            meshID: mesh.meshId,
+            multiCluster: { clusterName: cluster.name },
+            ...(cluster.network !== undefined ? { network: cluster.network } : {}),
+            ...(servesRemotes ? { externalIstiod: true } : {}),
+            ...(mesh.controlPlane.pdb !== undefined
+                ? { defaultPodDisruptionBudget: { enabled: mesh.controlPlane.pdb } }
+                : {}),
+        },
+        ...(mesh.controlPlane.pdb ? { pdb: { maxUnavailable: 1 } } : {}),
+        meshConfig: {
+            trustDomain: mesh.trustDomain,
+            defaultConfig: { proxyMetadata: { ...dnsProxyMetadata } },
+        },
+    };
+}
+
+/**
+ * istiod chart values for a remote (profile `remote`: no istiod Deployment, only the injection webhook and
+ * an `istiod` Service pointing at its primary). `remotePilotAddress` is added by the component: it is the
+ * primary's east-west address, known only once that gateway has one.
+ */
+export function remoteIstiodValues(mesh: MeshSettings, cluster: ClusterSpec): IstiodValues {
+    return {
+        profile: "remote",
+        ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
+        istiodRemote: { injectionPath: injectionPath(cluster) },
+        global: {
+            meshID: mesh.meshId,
+            multiCluster: { clusterName: cluster.name },
+            ...(cluster.network !== undefined ? { network: cluster.network } : {}),
+            configCluster: true,
+        },
+    };
+}
+
+/** The injection path istiod serves for a remote: it reads cluster and network from it. */
+export function injectionPath(cluster: ClusterSpec): string {
+    return (
+        `/inject/cluster/${cluster.name}` + (cluster.network !== undefined ? `/net/${cluster.network}` : "")
+    );
+}
+
+/** Ports of an east-west gateway when the mesh names no network (with one, `networkGateway` adds them). */
+const istiodExposurePorts = [
+    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
+    { name: "tls-istiod", port: 15012, targetPort: 15012, protocol: "TCP" },
+    { name: "tls-webhook", port: 15017, targetPort: 15017, protocol: "TCP" },
+];
+
+/** gateway chart values for the east-west gateway. */
+export function eastWestGatewayValues(mesh: MeshSettings, cluster: ClusterSpec): GatewayValues {
+    const ew: EastWestSettings = cluster.eastWest;
+    return {
+        name: releaseNames.eastWestGateway,
+        ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
+        ...(cluster.network !== undefined ? { networkGateway: cluster.network } : {}),
+        labels: { ...eastWestSelector },
+        service: {
+            type: ew.serviceType,
+            ...(cluster.network === undefined ? { ports: istiodExposurePorts } : {}),
+            ...(ew.sourceRanges ? { loadBalancerSourceRanges: [...ew.sourceRanges] } : {}),
+            ...(ew.serviceAnnotations ? { annotations: { ...ew.serviceAnnotations } } : {}),
+        },
+        ...gatewayScaling(ew),
+        ...(ew.pdb ? { podDisruptionBudget: { maxUnavailable: 1 } } : {}),
+    };
+}
+
+function controlPlaneScaling(
+    w: WorkloadSettings,
+): Pick<IstiodValues, "replicaCount" | "autoscaleEnabled" | "autoscaleMin" | "autoscaleMax" | "resources"> {
+    return {
+        ...(w.replicas !== undefined ? { autoscaleEnabled: false, replicaCount: w.replicas } : {}),
+        ...(w.autoscale
+            ? { autoscaleEnabled: true, autoscaleMin: w.autoscale.min, autoscaleMax: w.autoscale.max }
+            : {}),
+        ...(w.resources ? { resources: w.resources } : {}),
+    };
+}
+
+function gatewayScaling(
+    w: WorkloadSettings,
+): Pick<GatewayValues, "replicaCount" | "autoscaling" | "resources"> {
+    return {
+        ...(w.replicas !== undefined ? { autoscaling: { enabled: false }, replicaCount: w.replicas } : {}),
+        ...(w.autoscale
+            ? { autoscaling: { enabled: true, minReplicas: w.autoscale.min, maxReplicas: w.autoscale.max } }
+            : {}),
+        ...(w.resources ? { resources: w.resources } : {}),
+    };
+}
