@@ -15,7 +15,11 @@ export const releaseNames = {
     eastWestGateway: "istio-eastwestgateway",
 } as const;
 
-/** The label the cross-network and istiod Gateways select the east-west gateway by. */
+/**
+ * The label the cross-network and istiod Gateways select the east-west gateway by. The gateway chart would
+ * derive the same from the release name; it is set explicitly (`labels.istio`, which the chart's selector
+ * prefers) so the selector cannot drift from the Gateways if the name ever changes.
+ */
 export const eastWestSelector = { istio: "eastwestgateway" } as const;
 
 /**

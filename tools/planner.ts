@@ -207,21 +207,39 @@ interface Monitor {
     readResource(req: ReadRequest, cb: Callback): void;
 }
 
-/** The unknown sentinel: outputs the program did not set are unknown in preview. */
-const mocks: pulumi.runtime.Mocks = {
-    newResource(args: pulumi.runtime.MockResourceArgs): {
-        id: string | undefined;
-        state: Record<string, unknown>;
-    } {
-        // Providers get a stable ID so that references to them are readable; other new resources have
-        // no ID until they are created, as in a real preview.
-        const id = args.type.startsWith("pulumi:providers:") ? `${args.name}-id` : args.id || undefined;
-        return { id, state: args.inputs as Record<string, unknown> };
-    },
-    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        throw new Error(`the program called ${args.token}, which the offline plan does not answer`);
-    },
-};
+/**
+ * Outputs a resource has after apply beyond its inputs (tests use it to play the cluster: a token Secret's
+ * data, a load balancer's address). The plan itself sets none: it is a preview.
+ */
+export type ApplyOutputs = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
+
+/** How `evaluate` runs the program. */
+export interface EvaluateOptions {
+    /** Preview (the default, and what the plan does) or update. */
+    readonly preview?: boolean;
+    /** Only when not a preview: outputs of resources after apply. */
+    readonly applyOutputs?: ApplyOutputs;
+}
+
+function mocksFor(options: EvaluateOptions): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs): {
+            id: string | undefined;
+            state: Record<string, unknown>;
+        } {
+            // Outputs echo inputs; what the program did not set is unknown in a preview. Providers get a
+            // stable ID so references to them read well; other new resources have none until created.
+            const provider = args.type.startsWith("pulumi:providers:");
+            const preview = options.preview ?? true;
+            const id = provider ? `${args.name}-id` : args.id || (preview ? undefined : `${args.name}-id`);
+            const extra = preview ? undefined : options.applyOutputs?.(args);
+            return { id, state: { ...(args.inputs as Record<string, unknown>), ...extra } };
+        },
+        call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+            throw new Error(`the program called ${args.token}, which the offline plan does not answer`);
+        },
+    };
+}
 
 let running = false;
 
@@ -229,30 +247,41 @@ let running = false;
  * Runs the program once for `config` and returns what it registered. Throws `PlanRefused` when the
  * program refuses the config (every problem listed), or the program's own error otherwise.
  */
-export async function plan(config: StackConfig): Promise<Plan> {
-    return evaluate(config, () => {
-        clearProgramModules();
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
-    });
+export async function plan(config: StackConfig, options: EvaluateOptions = {}): Promise<Plan> {
+    return evaluate(config, runProgram, options);
+}
+
+/** Evaluates index.ts afresh: the stack's program. */
+export function runProgram(): Record<string, unknown> {
+    clearProgramModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
 }
 
 /**
  * Runs `program` (the stack's program, or a test's few resources) under the mock monitor in preview mode
  * with `config`, and returns what it registered.
  */
-export async function evaluate(config: StackConfig, program: () => Record<string, unknown>): Promise<Plan> {
+export async function evaluate(
+    config: StackConfig,
+    program: () => Record<string, unknown>,
+    options: EvaluateOptions = {},
+): Promise<Plan> {
     if (running) throw new Error("plan() is not re-entrant: the Pulumi runtime is one per process");
     running = true;
     const project = projectSettings();
     const records = new Map<string, PlannedResource>();
     const order: string[] = [];
     const started = process.hrtime.bigint();
-    const rejections: unknown[] = [];
-    const onRejection = (e: unknown) => rejections.push(e);
+    // An error inside an apply surfaces as an unhandled rejection, and the registrations waiting on it
+    // never finish: the first one ends the plan, as it ends `pulumi up`.
+    let failed: (e: unknown) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
+    const onRejection = (e: unknown) => failed(e);
     process.on("unhandledRejection", onRejection);
     try {
-        await pulumi.runtime.setMocks(mocks, project.name, config.stack, true);
+        await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
         const monitor = runtimeSettings.getMonitor() as unknown as Monitor;
         const register = monitor.registerResource.bind(monitor);
@@ -278,18 +307,25 @@ export async function evaluate(config: StackConfig, program: () => Record<string
 
         let exported: Record<string, unknown> = {};
         try {
-            await runtimeStack.runInPulumiStack(async () => {
-                exported = program();
-                return exported;
-            });
+            await Promise.race([
+                runtimeStack.runInPulumiStack(async () => {
+                    exported = program();
+                    return exported;
+                }),
+                failure,
+            ]);
         } catch (e) {
             throw refusal(e);
         }
         const outputs: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(exported)) outputs[k] = await displayOutput(v);
-        await runtimeSettings.waitForRPCs();
+        try {
+            await Promise.race([runtimeSettings.waitForRPCs(), failure]);
+            for (const [k, v] of Object.entries(exported))
+                outputs[k] = await Promise.race([displayOutput(v), failure]);
+        } catch (e) {
+            throw refusal(e);
+        }
         const errors = runtimeState.getStore().logErrorCount ?? 0;
-        if (rejections.length > 0) throw refusal(rejections[0]);
         if (errors > 0) throw new Error(`the program logged ${errors} error(s)`);
         const millis = Number(process.hrtime.bigint() - started) / 1e6;
         const providers = new Map<string, string>();
