@@ -5,7 +5,24 @@
  * Exit codes: 0 the plan was made; 1 the config was refused (every problem on stderr); 2 a mandatory policy
  * violation.
  */
-import { loadConfigFile, loadStackFile, plan, PlanRefused, planDocument, StackConfig } from "./planner";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    evaluatePolicies,
+    loadPolicyConfig,
+    PolicyConfig,
+    PolicyConfigError,
+    Violation,
+} from "../policies/runner";
+import {
+    loadConfigFile,
+    loadStackFile,
+    plan,
+    PlanRefused,
+    planDocument,
+    repoRoot,
+    StackConfig,
+} from "./planner";
 import { renderTree } from "./render";
 
 interface Args {
@@ -39,21 +56,45 @@ function parseArgs(argv: string[]): Args {
     return args;
 }
 
+/** `--policy-config <file>`, else `policies/config.<stack>.json` when it exists, else the pack's defaults. */
+function policyConfigFor(args: Args, stack: string): PolicyConfig {
+    if (args.policyConfig !== undefined) return loadPolicyConfig(args.policyConfig);
+    const file = path.join(repoRoot, "policies", `config.${stack}.json`);
+    return fs.existsSync(file) ? loadPolicyConfig(file) : {};
+}
+
+function renderViolations(vs: readonly Violation[]): string {
+    if (vs.length === 0) return "policies: no violations\n";
+    const mandatory = vs.filter((v) => v.level === "mandatory").length;
+    const lines = vs.map((v) => `  ${v.level} ${v.policy} ${v.urn}: ${v.message}`);
+    return (
+        [`policies: ${mandatory} mandatory, ${vs.length - mandatory} advisory`, ...lines].join("\n") + "\n"
+    );
+}
+
 async function main(): Promise<number> {
-    let args: Args;
-    let config: StackConfig;
     try {
-        args = parseArgs(process.argv.slice(2));
-        config = args.stack !== undefined ? loadStackFile(args.stack) : loadConfigFile(args.config!);
+        const args = parseArgs(process.argv.slice(2));
+        const config: StackConfig =
+            args.stack !== undefined ? loadStackFile(args.stack) : loadConfigFile(args.config!);
+        // Read before planning, so that a bad policy config fails fast.
+        const policyConfig = policyConfigFor(args, config.stack);
         const result = await plan(config);
+        const violations = await evaluatePolicies(result.resources, policyConfig);
         if (args.json) {
-            process.stdout.write(JSON.stringify(planDocument(result), null, 2) + "\n");
+            const policy = violations.map(({ policy, level, urn, message }) => ({
+                policy,
+                level,
+                urn,
+                message,
+            }));
+            process.stdout.write(JSON.stringify({ ...planDocument(result), policy }, null, 2) + "\n");
         } else {
-            process.stdout.write(renderTree(result));
+            process.stdout.write(renderTree(result) + "\n" + renderViolations(violations));
         }
-        return 0;
+        return violations.some((v) => v.level === "mandatory") ? 2 : 0;
     } catch (e) {
-        if (e instanceof PlanRefused) {
+        if (e instanceof PlanRefused || e instanceof PolicyConfigError) {
             process.stderr.write(`plan refused: ${e.message}\n`);
             return 1;
         }

@@ -1,0 +1,177 @@
+import * as assert from "node:assert/strict";
+import {
+    controlPlaneReplicas,
+    pkiProtected,
+    podDisruptionBudget,
+    resourceRequestsSet,
+} from "../../policies/availability";
+import { chart, gatewayValues, istiodValues, runResource, secret, unknown } from "./harness";
+
+const istiod = (extra: Record<string, unknown>) => chart("a", "istiod", istiodValues("a", "n", extra));
+const gateway = (extra: Record<string, unknown>) => chart("a", "gateway", gatewayValues("n", extra));
+
+describe("control-plane-replicas", () => {
+    it("passes 2 replicas by autoscaling or a fixed count, and ignores remote istiod", async () => {
+        for (const r of [
+            istiod({}),
+            istiod({ autoscaleEnabled: false, replicaCount: 3 }),
+            gateway({}),
+            gateway({ autoscaling: { enabled: false }, replicaCount: 2 }),
+            chart("r", "istiod", { profile: "remote" }),
+        ]) {
+            assert.deepEqual((await runResource(controlPlaneReplicas, r)).messages, []);
+        }
+    });
+    it("reports chart defaults (1) and explicit single replicas", async () => {
+        assert.deepEqual(
+            (await runResource(controlPlaneReplicas, istiod({ autoscaleMin: undefined }))).messages,
+            ["istiod a-istiod may run 1 replica(s); set autoscaleMin (or replicaCount) to at least 2"],
+        );
+        assert.deepEqual(
+            (
+                await runResource(
+                    controlPlaneReplicas,
+                    gateway({ autoscaling: { enabled: false }, replicaCount: 1 }),
+                )
+            ).messages,
+            [
+                "east-west gateway a-eastwestgateway may run 1 replica(s); set autoscaling.minReplicas (or replicaCount) to at least 2",
+            ],
+        );
+    });
+    it("config override: minReplicas", async () => {
+        assert.deepEqual(
+            (await runResource(controlPlaneReplicas, istiod({}), { minReplicas: 3 })).messages.length,
+            1,
+        );
+        assert.deepEqual(
+            (await runResource(controlPlaneReplicas, istiod({ autoscaleMin: 1 }), { minReplicas: 1 }))
+                .messages,
+            [],
+        );
+    });
+    it("skips unknown counts", async () => {
+        assert.deepEqual(
+            (await runResource(controlPlaneReplicas, istiod({ autoscaleMin: unknown }))).messages,
+            [],
+        );
+        assert.deepEqual(
+            (await runResource(controlPlaneReplicas, gateway({ autoscaling: unknown }))).messages,
+            [],
+        );
+    });
+});
+
+describe("pod-disruption-budget", () => {
+    it("passes maxUnavailable 1, and minAvailable below the replicas", async () => {
+        for (const r of [
+            istiod({}),
+            istiod({ pdb: { minAvailable: 1 } }),
+            gateway({}),
+            gateway({ podDisruptionBudget: { maxUnavailable: "50%" } }),
+        ]) {
+            assert.deepEqual((await runResource(podDisruptionBudget, r)).messages, []);
+        }
+    });
+    it("reports no PDB, and PDBs that block drains", async () => {
+        const msgs = async (r: Parameters<typeof runResource>[1]) =>
+            (await runResource(podDisruptionBudget, r)).messages;
+        assert.deepEqual(
+            await msgs(istiod({ global: { meshID: "m", defaultPodDisruptionBudget: { enabled: false } } })),
+            ["istiod a-istiod has no PodDisruptionBudget; set pdb.maxUnavailable: 1"],
+        );
+        assert.deepEqual(await msgs(gateway({ podDisruptionBudget: {} })), [
+            "east-west gateway a-eastwestgateway has no PodDisruptionBudget; set podDisruptionBudget.maxUnavailable: 1",
+        ]);
+        // The istiod chart's own default, minAvailable 1, with a single replica.
+        assert.deepEqual(await msgs(istiod({ pdb: undefined, autoscaleMin: 1 })), [
+            "istiod a-istiod has a PodDisruptionBudget that allows no eviction with 1 replica(s), which blocks node drains; set pdb.maxUnavailable: 1",
+        ]);
+        assert.deepEqual(
+            await msgs(gateway({ podDisruptionBudget: { maxUnavailable: 0 } })).then((m) => m.length),
+            1,
+        );
+    });
+    it("skips unknown settings", async () => {
+        assert.deepEqual((await runResource(podDisruptionBudget, istiod({ pdb: unknown }))).messages, []);
+        assert.deepEqual(
+            (
+                await runResource(
+                    podDisruptionBudget,
+                    gateway({ podDisruptionBudget: { maxUnavailable: unknown } }),
+                )
+            ).messages,
+            [],
+        );
+    });
+});
+
+describe("resource-requests-set", () => {
+    it("passes explicit cpu and memory requests", async () => {
+        assert.deepEqual((await runResource(resourceRequestsSet, istiod({}))).messages, []);
+        assert.deepEqual((await runResource(resourceRequestsSet, gateway({}))).messages, []);
+    });
+    it("reports missing requests", async () => {
+        assert.deepEqual(
+            (await runResource(resourceRequestsSet, istiod({ resources: undefined }))).messages,
+            [
+                "istiod a-istiod sets no cpu or memory request; set resources.requests.cpu and resources.requests.memory to what it needs",
+            ],
+        );
+        assert.deepEqual(
+            (await runResource(resourceRequestsSet, gateway({ resources: { requests: { cpu: "1" } } })))
+                .messages,
+            [
+                "east-west gateway a-eastwestgateway sets no memory request; set resources.requests.memory to what it needs",
+            ],
+        );
+    });
+    it("treats an unknown request as set", async () => {
+        assert.deepEqual(
+            (
+                await runResource(
+                    resourceRequestsSet,
+                    istiod({ resources: { requests: { cpu: unknown, memory: unknown } } }),
+                )
+            ).messages,
+            [],
+        );
+    });
+});
+
+describe("pki-protected", () => {
+    const key = (protect: boolean) => ({
+        type: "tls:index/privateKey:PrivateKey",
+        name: "k",
+        props: { algorithm: "RSA" },
+        protect,
+    });
+    it("passes protected PKI, and ignores other resources", async () => {
+        assert.deepEqual((await runResource(pkiProtected, key(true))).messages, []);
+        assert.deepEqual(
+            (await runResource(pkiProtected, secret("a", "s", { metadata: { name: "s" } }))).messages,
+            [],
+        );
+    });
+    it("reports unprotected keys and cacerts", async () => {
+        assert.deepEqual((await runResource(pkiProtected, key(false))).messages, [
+            "tls:index/privateKey:PrivateKey k is not protected; set protect: true (mesh.ca.protect)",
+        ]);
+        assert.equal(
+            (await runResource(pkiProtected, secret("a", "c", { metadata: { name: "cacerts" } }))).messages
+                .length,
+            1,
+        );
+    });
+    it("identifies cacerts even when its data is unknown", async () => {
+        assert.equal(
+            (
+                await runResource(
+                    pkiProtected,
+                    secret("a", "c", { metadata: { name: "cacerts" }, stringData: unknown }),
+                )
+            ).messages.length,
+            1,
+        );
+    });
+});

@@ -1,0 +1,279 @@
+import * as assert from "node:assert/strict";
+import * as YAML from "yaml";
+import {
+    clusterNamesUnique,
+    primariesReadEveryCluster,
+    readerTokenSecret,
+    remoteSecretKubeconfig,
+    remoteSecretShape,
+} from "../../policies/links";
+import { chart, FakeResource, istiodValues, runResource, runStack, secret, unknown } from "./harness";
+
+/** A kubeconfig as istioctl create-remote-secret writes it. */
+function kubeconfig(name: string, cluster: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
+    return YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+            {
+                name,
+                cluster: {
+                    server: "https://10.0.0.1:6443",
+                    "certificate-authority-data": "Q0E=",
+                    ...cluster,
+                },
+            },
+        ],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        "current-context": name,
+        users: [{ name, user: { token: "t0ken", ...user } }],
+    });
+}
+
+/** The remote secret for `source` held in `reader`. */
+function remoteSecret(reader: string, source: string, patch: Record<string, unknown> = {}): FakeResource {
+    return secret(reader, `${source}-in-${reader}`, {
+        metadata: {
+            name: `istio-remote-secret-${source}`,
+            namespace: "istio-system",
+            labels: { "istio/multiCluster": "true" },
+            annotations: { "networking.istio.io/cluster": source },
+        },
+        type: "Opaque",
+        stringData: { [source]: kubeconfig(source) },
+        ...patch,
+    });
+}
+
+describe("cluster-names-unique", () => {
+    it("passes distinct DNS-1123 names", async () => {
+        const out = await runStack(clusterNamesUnique, [
+            chart("a", "istiod", istiodValues("a")),
+            chart("b", "istiod", istiodValues("b")),
+        ]);
+        assert.deepEqual(out.messages, []);
+    });
+    it("reports a missing, an invalid and a duplicate name", async () => {
+        const named = (cluster: string, clusterName: unknown) =>
+            chart(
+                cluster,
+                "istiod",
+                istiodValues(cluster, "n", { global: { meshID: "mesh1", multiCluster: { clusterName } } }),
+            );
+        const out = await runStack(clusterNamesUnique, [
+            named("a", "a"),
+            named("b", ""),
+            named("c", "Bad_Name"),
+            named("d", "a"),
+        ]);
+        assert.deepEqual(out.messages, [
+            "istiod b-istiod sets no global.multiCluster.clusterName; set it to the cluster's unique name",
+            "istiod c-istiod has cluster name \"Bad_Name\", not a DNS-1123 label; use lowercase letters, digits and '-', at most 63 characters",
+            'istiod d-istiod has cluster name "a", already used by a-istiod; give every cluster its own name',
+        ]);
+        const unknownName = await runStack(clusterNamesUnique, [named("a", unknown), named("b", unknown)]);
+        assert.deepEqual(unknownName.messages, []);
+    });
+});
+
+describe("primaries-read-every-cluster", () => {
+    const clusters = [
+        chart("a", "istiod", istiodValues("a")),
+        chart("b", "istiod", istiodValues("b")),
+        chart("r", "istiod", { profile: "remote", global: { multiCluster: { clusterName: "r" } } }),
+    ];
+    it("passes when every primary reads every other cluster", async () => {
+        const out = await runStack(primariesReadEveryCluster, [
+            ...clusters,
+            remoteSecret("a", "b"),
+            remoteSecret("a", "r"),
+            remoteSecret("b", "a"),
+            remoteSecret("b", "r"),
+        ]);
+        assert.deepEqual(out.messages, []);
+    });
+    it("reports each missing remote secret on the reading primary", async () => {
+        const out = await runStack(primariesReadEveryCluster, [
+            ...clusters,
+            remoteSecret("a", "b"),
+            remoteSecret("b", "a"),
+        ]);
+        assert.deepEqual(out.messages, [
+            "primary a holds no remote secret for cluster r; create istio-remote-secret-r in a's istio-system so its istiod reads r",
+            "primary b holds no remote secret for cluster r; create istio-remote-secret-r in b's istio-system so its istiod reads r",
+        ]);
+    });
+    it("does not count a remote secret whose target is unknown as missing", async () => {
+        const blind = remoteSecret("a", "r", { metadata: unknown, stringData: unknown });
+        const out = await runStack(primariesReadEveryCluster, [
+            ...clusters,
+            remoteSecret("a", "b"),
+            blind,
+            remoteSecret("b", "a"),
+            remoteSecret("b", "r"),
+        ]);
+        assert.deepEqual(out.messages, []);
+    });
+});
+
+describe("remote-secret-shape", () => {
+    it("passes a secret shaped as istioctl makes it, and ignores other Secrets", async () => {
+        assert.deepEqual((await runResource(remoteSecretShape, remoteSecret("a", "b"))).messages, []);
+        assert.deepEqual(
+            (await runResource(remoteSecretShape, secret("a", "x", { metadata: { name: "x" } }))).messages,
+            [],
+        );
+    });
+    it("reports each broken part", async () => {
+        const bad = secret("a", "bad", {
+            metadata: {
+                name: "istio-remote-secret-x",
+                namespace: "default",
+                labels: { "istio/multiCluster": "yes" },
+                annotations: { "networking.istio.io/cluster": "a" },
+            },
+            stringData: { other: "", a: "" },
+        });
+        assert.deepEqual((await runResource(remoteSecretShape, bad)).messages, [
+            'remote secret bad: set label istio/multiCluster: "true" so istiod watches it',
+            'remote secret bad is in namespace "default"; create it in istio-system, where istiod looks for it',
+            "remote secret bad is named istio-remote-secret-x; name it istio-remote-secret-a",
+            "remote secret bad in cluster a points at its own cluster; a cluster never holds a remote secret for itself, remove it",
+            "remote secret bad has data keys [other, a]; it must hold exactly one key, a (istiod takes the key as the cluster ID)",
+        ]);
+        const noAnnotation = remoteSecret("a", "b", {
+            metadata: {
+                name: "istio-remote-secret-b",
+                namespace: "istio-system",
+                labels: { "istio/multiCluster": "true" },
+            },
+        });
+        assert.deepEqual((await runResource(remoteSecretShape, noAnnotation)).messages, [
+            "remote secret b-in-a: set annotation networking.istio.io/cluster to the name of the cluster it reads",
+        ]);
+    });
+    it("skips unknown data and namespace", async () => {
+        const r = remoteSecret("a", "b", { stringData: unknown });
+        (r.props!.metadata as Record<string, unknown>).namespace = unknown;
+        assert.deepEqual((await runResource(remoteSecretShape, r)).messages, []);
+    });
+});
+
+describe("remote-secret-kubeconfig", () => {
+    it("passes a token-and-CA kubeconfig over https, in stringData or base64 data", async () => {
+        assert.deepEqual((await runResource(remoteSecretKubeconfig, remoteSecret("a", "b"))).messages, []);
+        const data = remoteSecret("a", "b", {
+            stringData: undefined,
+            data: { b: Buffer.from(kubeconfig("b")).toString("base64") },
+        });
+        assert.deepEqual((await runResource(remoteSecretKubeconfig, data)).messages, []);
+    });
+    const cases: [string, Record<string, unknown>, Record<string, unknown>, string][] = [
+        ["exec", {}, { exec: { command: "aws" } }, "user b uses exec; authenticate with a token only"],
+        [
+            "auth-provider",
+            {},
+            { "auth-provider": { name: "gcp" } },
+            "user b uses auth-provider; authenticate with a token only",
+        ],
+        [
+            "a token file",
+            {},
+            { tokenFile: "/var/t" },
+            "user b uses tokenFile; authenticate with a token only",
+        ],
+        [
+            "a client key",
+            {},
+            { "client-key-data": "a2V5" },
+            "user b uses client-key-data; authenticate with a token only",
+        ],
+        ["no token", {}, { token: "" }, "user b has no token; use the reader service account's token"],
+        [
+            "http",
+            { server: "http://10.0.0.1" },
+            {},
+            'server "http://10.0.0.1" is not an https URL; use the API server\'s https address',
+        ],
+        [
+            "loopback",
+            { server: "https://127.0.0.1:6443" },
+            {},
+            "server https://127.0.0.1:6443 is a loopback address; use the address other clusters reach it at",
+        ],
+        [
+            "insecure",
+            { "insecure-skip-tls-verify": true },
+            {},
+            "cluster b sets insecure-skip-tls-verify; remove it and verify with the CA",
+        ],
+        [
+            "no CA data",
+            { "certificate-authority-data": undefined },
+            {},
+            "cluster b has no certificate-authority-data; embed the token Secret's ca.crt",
+        ],
+    ];
+    for (const [what, cluster, user, message] of cases) {
+        it(`reports ${what}`, async () => {
+            const r = remoteSecret("a", "b", { stringData: { b: kubeconfig("b", cluster, user) } });
+            assert.deepEqual((await runResource(remoteSecretKubeconfig, r)).messages, [
+                `remote secret b-in-a, key b: ${message}`,
+            ]);
+        });
+    }
+    it("reports names other than the cluster's, and YAML that does not parse", async () => {
+        const renamed = remoteSecret("a", "b", { stringData: { b: kubeconfig("x") } });
+        assert.deepEqual((await runResource(remoteSecretKubeconfig, renamed)).messages, [
+            "remote secret b-in-a, key b: name its one cluster, context, user and current-context b",
+        ]);
+        const broken = remoteSecret("a", "b", { stringData: { b: "a: [" } });
+        assert.deepEqual((await runResource(remoteSecretKubeconfig, broken)).messages, [
+            "remote secret b-in-a, key b: its kubeconfig is not valid YAML; regenerate it",
+        ]);
+    });
+    it("skips an unknown kubeconfig (a preview before the token exists)", async () => {
+        const r = remoteSecret("a", "b", { stringData: { b: unknown } });
+        assert.deepEqual(await runResource(remoteSecretKubeconfig, r), {
+            messages: [],
+            urns: [],
+            couldNotRun: false,
+        });
+    });
+});
+
+describe("reader-token-secret", () => {
+    const token = (patch: Record<string, unknown> = {}) =>
+        secret("b", "b-reader-token", {
+            metadata: {
+                name: "istio-reader-service-account-istio-remote-secret-token",
+                namespace: "istio-system",
+                annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+            },
+            type: "kubernetes.io/service-account-token",
+            ...patch,
+        });
+    it("passes a typed, annotated token Secret in istio-system", async () => {
+        assert.deepEqual((await runResource(readerTokenSecret, token())).messages, []);
+    });
+    it("reports a wrong type, a missing annotation and another namespace", async () => {
+        const r = token({
+            type: "Opaque",
+            metadata: {
+                name: "istio-reader-service-account-istio-remote-secret-token",
+                namespace: "default",
+            },
+        });
+        assert.deepEqual((await runResource(readerTokenSecret, r)).messages, [
+            'reader token Secret b-reader-token has type "Opaque"; set type kubernetes.io/service-account-token so the token controller fills it',
+            "reader token Secret b-reader-token: set annotation kubernetes.io/service-account.name: istio-reader-service-account",
+            'reader token Secret b-reader-token is in "default"; create it in istio-system, beside istio-reader-service-account',
+        ]);
+    });
+    it("skips unknown values", async () => {
+        assert.deepEqual(
+            (await runResource(readerTokenSecret, token({ type: unknown, data: unknown }))).messages,
+            [],
+        );
+    });
+});

@@ -1,0 +1,179 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { Policies } from "@pulumi/policy/policy";
+import { defaultEnforcementLevel, policies } from "../../policies/pack";
+import {
+    checkPolicyConfig,
+    evaluatePolicies,
+    levelOf,
+    loadPolicyConfig,
+    PolicyConfigError,
+} from "../../policies/runner";
+import { loadConfigFile, loadStackFile, plan, PlannedResource } from "../../tools/planner";
+
+const repo = path.resolve(__dirname, "../..");
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function resource(
+    name: string,
+    rawInputs: Record<string, unknown>,
+    extra: Partial<PlannedResource> = {},
+): PlannedResource {
+    return {
+        urn: `urn:pulumi:t::p::test:index:Thing::${name}`,
+        type: "test:index:Thing",
+        name,
+        parent: null,
+        cluster: null,
+        provider: null,
+        dependsOn: [],
+        propertyDependencies: {},
+        protect: false,
+        custom: true,
+        rawInputs,
+        ...extra,
+    };
+}
+
+/** Test policies: one that reads a value blindly, one that reports every resource. */
+const probe: Policies = [
+    {
+        name: "reads-blindly",
+        description: "Reads props.value without checking for unknowns.",
+        validateResource: (args, report) => {
+            if ((args.props as { value: string }).value.length > 3) report("too long");
+        },
+    },
+    {
+        name: "reports-all",
+        description: "Reports every resource.",
+        configSchema: { properties: { suffix: { type: "string", default: "!" } } },
+        validateResource: (args, report) =>
+            report(`${args.name}${args.getConfig<{ suffix: string }>().suffix}`),
+    },
+];
+
+describe("policy runner", () => {
+    it("has one default level, mandatory, and only the recommendation advisory", () => {
+        assert.equal(defaultEnforcementLevel, "mandatory");
+        const advisory = policies.filter((p) => levelOf(p, {}) === "advisory").map((p) => p.name);
+        assert.deepEqual(advisory, ["ca-key-size-recommended"]);
+        for (const p of policies) assert.match(p.name, /^[a-z]+(-[a-z0-9]+)+$/);
+        assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
+    });
+
+    it("turns a blind read of an unknown value into an advisory note, as the engine does", async () => {
+        const v = await evaluatePolicies(
+            [resource("a", { value: unknownValue }), resource("b", { value: "long" })],
+            { "reports-all": "disabled" },
+            probe,
+        );
+        assert.deepEqual(v, [
+            {
+                policy: "reads-blindly",
+                level: "advisory",
+                urn: "urn:pulumi:t::p::test:index:Thing::a",
+                message:
+                    "can't run policy 'reads-blindly' during preview: string value at .value can't be known during preview",
+            },
+            {
+                policy: "reads-blindly",
+                level: "mandatory",
+                urn: "urn:pulumi:t::p::test:index:Thing::b",
+                message: "too long",
+            },
+        ]);
+    });
+
+    it("takes levels from the policy's entry over `all` over defaults, and settings over schema defaults", async () => {
+        const rs = [resource("b", { value: "" }), resource("a", { value: "" })];
+        const v = await evaluatePolicies(
+            rs,
+            { all: "advisory", "reports-all": { enforcementLevel: "mandatory", suffix: "?" } },
+            probe,
+        );
+        assert.deepEqual(
+            v.map((x) => `${x.level} ${x.message}`),
+            ["mandatory a?", "mandatory b?"],
+        );
+        const d = await evaluatePolicies(rs, { all: "disabled" }, probe);
+        assert.deepEqual(d, []);
+        const defaults = await evaluatePolicies(rs, { "reads-blindly": "disabled" }, probe);
+        assert.deepEqual(
+            defaults.map((x) => x.message),
+            ["a!", "b!"],
+        );
+    });
+
+    it("refuses unknown policy names, levels and settings", () => {
+        assert.throws(() => checkPolicyConfig({ nope: "advisory" }, probe), PolicyConfigError);
+        assert.throws(
+            () => checkPolicyConfig({ "reports-all": "loud" as "advisory" }, probe),
+            /is not one of advisory/,
+        );
+        assert.throws(
+            () => checkPolicyConfig({ "reports-all": { suffix: 1 } }, probe),
+            /reports-all: \/suffix must be string/,
+        );
+        assert.throws(
+            () => checkPolicyConfig({ "reports-all": { other: 1 } }, probe),
+            /must NOT have additional properties/,
+        );
+    });
+
+    it("accepts the committed dev and prod policy configs", () => {
+        for (const stack of ["dev", "prod"])
+            loadPolicyConfig(path.join(repo, "policies", `config.${stack}.json`));
+    });
+});
+
+describe("policies on the stacks", function () {
+    this.timeout(60000);
+    const run = async (config: ReturnType<typeof loadStackFile>, stack: string) =>
+        evaluatePolicies(
+            (await plan(config)).resources,
+            loadPolicyConfig(path.join(repo, "policies", `config.${stack}.json`)),
+        );
+
+    it("dev plans with no mandatory violation", async () => {
+        const v = await run(loadStackFile("dev"), "dev");
+        assert.deepEqual(
+            v.filter((x) => x.level === "mandatory"),
+            [],
+        );
+    });
+
+    it("prod plans with no violation at all", async () => {
+        assert.deepEqual(await run(loadStackFile("prod"), "prod"), []);
+    });
+
+    it("a config built to break the prod rules reports each break exactly once", async () => {
+        const v = await run(loadConfigFile(path.join(__dirname, "fixtures", "Pulumi.broken.yaml")), "prod");
+        const got = v.map((x) => `${x.level} ${x.policy} ${x.urn.slice(x.urn.lastIndexOf("::") + 2)}`);
+        assert.deepEqual(got, [
+            "mandatory root-key-absent broken-mesh-root-cert",
+            "mandatory ca-key-strength broken-mesh-p1-key",
+            "mandatory ca-key-strength broken-mesh-root-key",
+            "advisory ca-key-size-recommended broken-mesh-p1-key",
+            "advisory ca-key-size-recommended broken-mesh-root-key",
+            "mandatory ca-validity-bounds broken-mesh-p1-cert",
+            "mandatory east-west-gateway-restricted p1-eastwestgateway",
+            "mandatory east-west-gateway-restricted r1-eastwestgateway",
+            "mandatory control-plane-replicas p1-eastwestgateway",
+            "mandatory control-plane-replicas r1-eastwestgateway",
+            "mandatory control-plane-replicas p1-istiod",
+            "mandatory pod-disruption-budget p1-eastwestgateway",
+            "mandatory pod-disruption-budget r1-eastwestgateway",
+            "mandatory pod-disruption-budget p1-istiod",
+            "mandatory resource-requests-set p1-eastwestgateway",
+            "mandatory resource-requests-set r1-eastwestgateway",
+            "mandatory resource-requests-set p1-istiod",
+            "mandatory pki-protected broken-mesh-p1-cacerts",
+            "mandatory pki-protected broken-mesh-p1-csr",
+            "mandatory pki-protected broken-mesh-p1-cert",
+            "mandatory pki-protected broken-mesh-p1-key",
+            "mandatory pki-protected broken-mesh-root-key",
+            "mandatory pki-protected broken-mesh-root-cert",
+        ]);
+    });
+});

@@ -1,0 +1,124 @@
+/**
+ * A throwaway PKI for tests, made with the openssl CLI when first asked for and never written into the
+ * repository: certificates dated from today and keys that exist only for this test run.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** PEM texts by role. */
+export interface TestPki {
+    /** Root CA, RSA 2048, 3650 days, CA:true. */
+    readonly rootCert: string;
+    readonly rootKey: string;
+    /** Intermediate under the root, 730 days, CA:true pathlen 0. */
+    readonly intCert: string;
+    readonly intKey: string;
+    /** The same intermediate key, certified for 1000 days. */
+    readonly int1000dCert: string;
+    /** The same key, certified without CA:true. */
+    readonly notCaCert: string;
+    /** A 100-day root. */
+    readonly shortRootCert: string;
+    /** An intermediate of the 100-day root valid for 200 days: it outlives its root. */
+    readonly outlivesRootCert: string;
+}
+
+let cached: TestPki | undefined;
+
+function openssl(dir: string, args: string[]): void {
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** The test PKI (made once per process, in a temporary directory that is removed at once). */
+export function testPki(): TestPki {
+    if (cached) return cached;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "test-pki-"));
+    try {
+        const ext = (name: string, body: string) =>
+            fs.writeFileSync(path.join(dir, name), `[ext]\n${body}\n`);
+        ext("root.ext", "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign");
+        ext(
+            "int.ext",
+            "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign",
+        );
+        ext("leaf.ext", "basicConstraints=critical,CA:false");
+        const root = (key: string, cert: string, cn: string, days: number) =>
+            openssl(dir, [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                String(days),
+                "-subj",
+                `/O=Istio/CN=${cn}`,
+                "-extensions",
+                "ext",
+                "-config",
+                "root.ext",
+            ]);
+        const sign = (out: string, ca: string, caKey: string, days: number, extFile: string) =>
+            openssl(dir, [
+                "x509",
+                "-req",
+                "-in",
+                "int.csr",
+                "-CA",
+                ca,
+                "-CAkey",
+                caKey,
+                "-CAcreateserial",
+                "-out",
+                out,
+                "-days",
+                String(days),
+                "-extfile",
+                extFile,
+                "-extensions",
+                "ext",
+            ]);
+        fs.writeFileSync(path.join(dir, "req.cnf"), "[req]\ndistinguished_name=dn\n[dn]\n");
+        root("root-key.pem", "root-cert.pem", "Root CA", 3650);
+        root("short-root-key.pem", "short-root-cert.pem", "Short Root", 100);
+        openssl(dir, [
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "int-key.pem",
+            "-out",
+            "int.csr",
+            "-subj",
+            "/O=Istio/CN=Intermediate CA",
+            "-config",
+            "req.cnf",
+        ]);
+        sign("int-cert.pem", "root-cert.pem", "root-key.pem", 730, "int.ext");
+        sign("int-1000d-cert.pem", "root-cert.pem", "root-key.pem", 1000, "int.ext");
+        sign("not-ca-cert.pem", "root-cert.pem", "root-key.pem", 730, "leaf.ext");
+        sign("outlives-root-cert.pem", "short-root-cert.pem", "short-root-key.pem", 200, "int.ext");
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+        cached = {
+            rootCert: read("root-cert.pem"),
+            rootKey: read("root-key.pem"),
+            intCert: read("int-cert.pem"),
+            intKey: read("int-key.pem"),
+            int1000dCert: read("int-1000d-cert.pem"),
+            notCaCert: read("not-ca-cert.pem"),
+            shortRootCert: read("short-root-cert.pem"),
+            outlivesRootCert: read("outlives-root-cert.pem"),
+        };
+        return cached;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
