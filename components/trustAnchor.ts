@@ -121,7 +121,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                 );
                 certPem = cert.certPem;
                 keyPem = key.privateKeyPem;
-                chainPem = pulumi.concat(cert.certPem, root.certPem);
+                chainPem = pulumi.all([cert.certPem, root.certPem]).apply(([c, r]) => pem(c) + pem(r));
             } else {
                 const external = ca.intermediates[cluster.name];
                 if (!external) {

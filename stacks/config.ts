@@ -37,12 +37,13 @@ function isConfigSecret(key: string): boolean {
 }
 
 function readObject(config: pulumi.Config, key: string): unknown {
+    // Plain read: secret parts are re-wrapped with pulumi.secret by the validator, field by field.
+    const text = config.get(key);
+    if (text === undefined) return undefined;
     try {
-        // Plain read: secret parts are re-wrapped with pulumi.secret by the validator, field by field.
-        return config.getObject<unknown>(key);
+        return JSON.parse(text) as unknown;
     } catch {
-        throw new TopologyError([
-            `${projectName}:${key}: is not valid YAML/JSON; check its indentation and quoting`,
-        ]);
+        // A scalar: the validator says what it should have been.
+        return text;
     }
 }

@@ -132,6 +132,13 @@ class Reader {
         if (v === undefined || v === null || v === "") {
             return required ? this.fail(`${path}.${key}`, `required; ${fix}`) : undefined;
         }
+        if (typeof v === "number") {
+            // YAML reads 1.30 as the number 1.3: say how to keep the text.
+            return this.fail(
+                `${path}.${key}`,
+                `must be a string, got the number ${quote(v)}; quote it in YAML`,
+            );
+        }
         if (typeof v !== "string") return this.fail(`${path}.${key}`, `must be a string, got ${quote(v)}`);
         return v;
     }
@@ -241,7 +248,7 @@ function readResources(r: Reader, obj: Obj, path: string): ResourceSettings | un
         }
         out[part] = q;
     }
-    return out as ResourceSettings;
+    return out;
 }
 
 function readWorkload(r: Reader, obj: Obj, path: string, base: WorkloadSettings = {}): WorkloadSettings {
@@ -463,7 +470,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         mesh = raw.mesh;
     }
     r.knownKeys(mesh, meshPath, ["meshId", "trustDomain", "istio", "ca", "controlPlane", "eastWest"]);
-    const meshId = raw.mesh === undefined ? undefined : r.dnsLabel(mesh, "meshId", meshPath, true);
+    const meshGiven = isObject(raw.mesh);
+    const meshId = meshGiven ? r.dnsLabel(mesh, "meshId", meshPath, true) : undefined;
     const trustDomain =
         r.matching(
             mesh,
@@ -478,7 +486,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     let version: string | undefined;
     let revision: string | undefined;
     if (!istio) {
-        if (raw.mesh !== undefined && mesh.istio === undefined) {
+        if (meshGiven && mesh.istio === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
@@ -521,6 +529,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     const primaries = objs.flatMap((c) =>
         c && c.role === "primary" && typeof c.name === "string" ? [c.name] : [],
     );
+    // Names that are themselves invalid are reported on their own line, not offered as a fix.
+    const primaryHint = primaries.filter((n) => dns1123Label.test(n)).join(", ") || "none";
     const firstIndex = new Map<string, number>();
     const clusters: ClusterSpec[] = [];
     objs.forEach((c, i) => {
@@ -559,18 +569,18 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 "primary",
                 path,
                 true,
-                `name the primary that serves this remote (primaries are: ${primaries.join(", ") || "none"})`,
+                `name the primary that serves this remote (primaries are: ${primaryHint})`,
             );
             if (primary !== undefined) {
                 if (primary === name) {
                     r.fail(
                         `${path}.primary`,
-                        `a remote cannot be its own primary; primaries are: ${primaries.join(", ") || "none"}`,
+                        `a remote cannot be its own primary; primaries are: ${primaryHint}`,
                     );
                 } else if (!primaries.includes(primary)) {
                     r.fail(
                         `${path}.primary`,
-                        `${quote(primary)} is not a primary; primaries are: ${primaries.join(", ") || "none"}`,
+                        `${quote(primary)} is not a primary; primaries are: ${primaryHint}`,
                     );
                 }
             }
@@ -612,10 +622,13 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         if (apiServer !== undefined) {
             let url: URL | undefined;
             try {
-                url = new URL(apiServer);
+                // Without a scheme, `host:port` would parse as a URL whose scheme is the host.
+                if (/^[a-z][a-z0-9+.-]*:\/\//i.test(apiServer)) url = new URL(apiServer);
             } catch {
-                r.fail(`${path}.apiServer`, `${quote(apiServer)} is not a URL; use https://<host>:<port>`);
+                url = undefined;
             }
+            if (!url)
+                r.fail(`${path}.apiServer`, `${quote(apiServer)} is not a URL; use https://<host>:<port>`);
             if (url && url.protocol !== "https:") {
                 r.fail(
                     `${path}.apiServer`,
@@ -645,7 +658,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 access,
                 eastWest,
                 index: i,
-            } as ClusterSpec);
+            });
         }
     });
     if (rawClusters.length > 0 && primaries.length === 0) {
