@@ -180,7 +180,7 @@ function unresolved(key: string): pulumi.Output<string> {
         `${key}: cannot tell this cluster's API server address from its kubeconfig; set \`apiServer\` ` +
         `to the https address the other clusters reach it at`;
     if (pulumi.runtime.isDryRun()) {
-        pulumi.log.warn(message);
+        void pulumi.log.warn(message);
         return pulumi.output(pulumi.unknown as unknown as string);
     }
     throw new Error(message);

@@ -425,8 +425,8 @@ const cluster: ApplyOutputs = (args) => {
     if (args.type === "kubernetes:helm.sh/v3:Release") {
         return {
             status: {
-                name: args.inputs.name as string,
-                namespace: args.inputs.namespace as string,
+                name: (args.inputs as Record<string, unknown>).name,
+                namespace: (args.inputs as Record<string, unknown>).namespace,
                 status: "deployed",
             },
         };

@@ -111,8 +111,7 @@ export function stackConfigFromDocument(stack: string, doc: unknown, source: str
     const secretKeys = new Set<string>();
     const qualify = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
     for (const [k, v] of Object.entries(project.config)) {
-        const value =
-            typeof v === "object" && v !== null && "value" in v ? (v as { value: unknown }).value : v;
+        const value = typeof v === "object" && v !== null && "value" in v ? v.value : v;
         if (value !== undefined) values[qualify(k)] = toConfigString(value, () => undefined);
     }
     if (doc !== null && doc !== undefined) {
@@ -283,7 +282,7 @@ export async function evaluate(
     try {
         await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
-        const monitor = runtimeSettings.getMonitor() as unknown as Monitor;
+        const monitor = runtimeSettings.getMonitor() as Monitor;
         const register = monitor.registerResource.bind(monitor);
         const read = monitor.readResource.bind(monitor);
         monitor.registerResource = (req, cb) =>
@@ -308,9 +307,9 @@ export async function evaluate(
         let exported: Record<string, unknown> = {};
         try {
             await Promise.race([
-                runtimeStack.runInPulumiStack(async () => {
+                runtimeStack.runInPulumiStack(() => {
                     exported = program();
-                    return exported;
+                    return Promise.resolve(exported);
                 }),
                 failure,
             ]);
