@@ -84,7 +84,9 @@ function main(): void {
     const lines = [header, "|---|---|---|---|---|---|---|---|"];
     for (const r of rows) {
         const mesh =
-            r.shape === "multi-primary" ? `${r.clusters} primaries` : `1 primary + ${r.clusters - 1} remotes`;
+            r.shape === "multi-primary"
+                ? `${r.clusters} primaries`
+                : `1 primary + ${r.clusters - 1} remote${r.clusters === 2 ? "" : "s"}`;
         lines.push(
             `| ${mesh} | ${r.clusters} | ${r.resources} | ${r.links} | ${r.chain} | ${r.seconds.toFixed(2)} | ` +
                 `${((r.seconds * 1000) / r.resources).toFixed(2)} | ${r.peakMiB.toFixed(0)} |`,

@@ -517,7 +517,9 @@ export function planDocument(p: Plan): {
                 cluster: r.cluster,
                 dependsOn: [...r.dependsOn],
                 inputs: displayInputs(r),
-                ...(r.readId !== undefined ? { read: r.readId || unknownMarker } : {}),
+                ...(r.readId !== undefined
+                    ? { read: r.readId === "" || r.readId === unknownValue ? unknownMarker : r.readId }
+                    : {}),
             })),
     };
 }

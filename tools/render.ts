@@ -1,8 +1,9 @@
 /**
- * The readable form of a plan: one tree per cluster (components and what they create), then the resources
- * outside any cluster, and the stack outputs.
+ * The readable form of a plan: one tree per cluster (each component with what it creates in that cluster),
+ * then what lives outside any cluster (the CA), then the stack outputs. A component that spans clusters
+ * (TrustAnchor, ClusterLink) appears under each cluster it touches, with only that cluster's part.
  */
-import { displayInputs, Plan, PlannedResource } from "./planner";
+import { Plan, PlannedResource } from "./planner";
 
 export function renderTree(p: Plan): string {
     const byUrn = new Map(p.resources.map((r) => [r.urn, r]));
@@ -13,7 +14,16 @@ export function renderTree(p: Plan): string {
         list.push(r);
         children.set(r.parent, list);
     }
-    const lines: string[] = [`Plan for stack ${p.stack}: ${p.resources.length} resources`];
+    // The section a custom resource belongs to: its cluster, or "" outside any cluster.
+    const sectionsOf = new Map<string, Set<string>>();
+    const collect = (r: PlannedResource): Set<string> => {
+        const known = sectionsOf.get(r.urn);
+        if (known) return known;
+        const own = new Set<string>(r.custom ? [r.cluster ?? ""] : []);
+        for (const c of children.get(r.urn) ?? []) for (const s of collect(c)) own.add(s);
+        sectionsOf.set(r.urn, own);
+        return own;
+    };
     const label = (r: PlannedResource) => {
         const tags = [r.protect ? "protected" : "", r.readId !== undefined ? "read" : ""].filter(Boolean);
         const waits = r.dependsOn
@@ -25,50 +35,25 @@ export function renderTree(p: Plan): string {
             (waits.length ? `  <- ${waits.join(", ")}` : "")
         );
     };
-    const walk = (r: PlannedResource, indent: string, cluster: string | null) => {
+    const lines: string[] = [`Plan for stack ${p.stack}: ${p.resources.length} resources`];
+    const walk = (r: PlannedResource, indent: string, section: string) => {
         lines.push(`${indent}${label(r)}`);
         for (const c of children.get(r.urn) ?? []) {
-            if (cluster === null || c.cluster === cluster || c.cluster === null)
-                walk(c, indent + "    ", cluster);
+            if (collect(c).has(section)) walk(c, indent + "    ", section);
         }
     };
-    const stackRes = p.resources.find((r) => r.parent === null);
-    const top = stackRes ? (children.get(stackRes.urn) ?? []) : [];
+    const stack = p.resources.find((r) => r.parent === null);
+    const top = stack ? (children.get(stack.urn) ?? []) : [];
     const clusters = [...new Set(p.resources.map((r) => r.cluster).filter((c): c is string => c !== null))];
-    for (const cluster of clusters) {
-        lines.push("", `cluster ${cluster}`);
-        for (const r of top) {
-            if (r.cluster === cluster || (r.cluster === null && inCluster(r, cluster, children))) {
-                walk(r, "    ", cluster);
-            }
-        }
+    for (const [section, title] of [
+        ...clusters.map((c): [string, string] => [c, `cluster ${c}`]),
+        ["", "outside any cluster"] as [string, string],
+    ]) {
+        const roots = top.filter((r) => collect(r).has(section));
+        if (roots.length === 0) continue;
+        lines.push("", title);
+        for (const r of roots) walk(r, "    ", section);
     }
-    const outside = top.filter((r) => r.cluster === null && !clusters.some((c) => inCluster(r, c, children)));
-    if (outside.length) {
-        lines.push("", "outside any cluster");
-        for (const r of outside) walk(r, "    ", null);
-    }
-    const shared = top.filter(
-        (r) => r.cluster === null && clusters.filter((c) => inCluster(r, c, children)).length > 1,
-    );
-    if (shared.length) {
-        lines.push("", "spanning clusters (shown under each cluster above)");
-        for (const r of shared) lines.push(`    ${r.name} (${r.type})`);
-    }
-    lines.push(
-        "",
-        "outputs",
-        ...JSON.stringify(p.outputs, null, 2)
-            .split("\n")
-            .map((l) => `    ${l}`),
-        "",
-    );
-    void displayInputs;
+    lines.push("", "outputs", ...JSON.stringify(p.outputs, null, 2).split("\n").map((l) => `    ${l}`), "");
     return lines.join("\n");
-}
-
-function inCluster(r: PlannedResource, cluster: string, children: Map<string, PlannedResource[]>): boolean {
-    return (children.get(r.urn) ?? []).some(
-        (c) => c.cluster === cluster || (c.cluster === null && inCluster(c, cluster, children)),
-    );
 }
