@@ -54,6 +54,13 @@ export function renderTree(p: Plan): string {
         lines.push("", title);
         for (const r of roots) walk(r, "    ", section);
     }
-    lines.push("", "outputs", ...JSON.stringify(p.outputs, null, 2).split("\n").map((l) => `    ${l}`), "");
+    lines.push(
+        "",
+        "outputs",
+        ...JSON.stringify(p.outputs, null, 2)
+            .split("\n")
+            .map((l) => `    ${l}`),
+        "",
+    );
     return lines.join("\n");
 }
