@@ -283,26 +283,23 @@ export async function evaluate(
         await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
         const monitor = runtimeSettings.getMonitor() as Monitor;
-        const register = monitor.registerResource.bind(monitor);
-        const read = monitor.readResource.bind(monitor);
-        monitor.registerResource = (req, cb) =>
-            register(req, (err, resp) => {
-                if (!err) {
-                    const urn = (resp as { getUrn(): string }).getUrn();
-                    order.push(urn);
-                    records.set(urn, fromRegister(urn, req));
-                }
-                cb(err, resp);
-            });
-        monitor.readResource = (req, cb) =>
-            read(req, (err, resp) => {
-                if (!err) {
-                    const urn = (resp as { getUrn(): string }).getUrn();
-                    order.push(urn);
-                    records.set(urn, fromRead(urn, req));
-                }
-                cb(err, resp);
-            });
+        // Each registration or read is recorded as the engine received it, once the monitor has accepted it.
+        const recording =
+            <Req>(
+                call: (req: Req, cb: Callback) => void,
+                record: (urn: string, req: Req) => PlannedResource,
+            ) =>
+            (req: Req, cb: Callback) =>
+                call(req, (err, resp) => {
+                    if (!err) {
+                        const urn = (resp as { getUrn(): string }).getUrn();
+                        order.push(urn);
+                        records.set(urn, record(urn, req));
+                    }
+                    cb(err, resp);
+                });
+        monitor.registerResource = recording(monitor.registerResource.bind(monitor), fromRegister);
+        monitor.readResource = recording(monitor.readResource.bind(monitor), fromRead);
 
         let exported: Record<string, unknown> = {};
         try {
