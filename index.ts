@@ -126,6 +126,7 @@ for (const { cluster } of mesh.clusters) {
                 namespace: s.namespace,
                 server: apiServerOf(cluster),
                 readerAccount: s.base!,
+                configPath: `istio-multicluster:clusters[${cluster.index}]`,
             },
             readers: readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace })),
         }),

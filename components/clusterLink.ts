@@ -23,6 +23,8 @@ export interface LinkSource {
     readonly server: pulumi.Input<string>;
     /** The release that creates `istio-reader-service-account` in the source (its `base` chart). */
     readonly readerAccount: pulumi.Resource;
+    /** The source's config path (`istio-multicluster:clusters[1]`), for messages. Default: its name. */
+    readonly configPath?: string;
 }
 
 /** A primary whose istiod reads the source. */
@@ -81,9 +83,9 @@ export class ClusterLink extends pulumi.ComponentResource {
             const host = safeHost(s);
             if (host === undefined || isLoopbackHost(host)) {
                 throw new pulumi.ResourceError(
-                    `cluster ${source.name}: its API server address ${JSON.stringify(s)} is ` +
-                        `${host === undefined ? "not a URL" : "a loopback address"}, which the other clusters cannot ` +
-                        `reach; set \`apiServer\` on that cluster to an https address they can`,
+                    `${source.configPath ?? `cluster ${source.name}`}: the API server address ${JSON.stringify(s)} ` +
+                        `is ${host === undefined ? "not a URL" : "a loopback address"}, which the other clusters ` +
+                        `cannot reach; set \`apiServer\` there to an https address they can`,
                     this,
                 );
             }
@@ -137,7 +139,11 @@ export function remoteKubeconfig(
     const ca = tokenData?.["ca.crt"];
     const token = tokenData?.token;
     if (!ca || !token) {
-        throw new Error(`cluster ${cluster}: the reader token Secret has no token or ca.crt yet`);
+        throw new Error(
+            `cluster ${cluster}: the reader token Secret has no token or ca.crt; check that ` +
+                `istio-reader-service-account exists in its istio-system (the base chart creates it) and that ` +
+                `the cluster's token controller is running`,
+        );
     }
     return YAML.stringify({
         apiVersion: "v1",

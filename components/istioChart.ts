@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioChartRepo } from "../stacks/values";
+import { ClusterSpec, MeshSettings } from "../stacks/topology";
+import { baseValues, istioChartRepo, releaseNames } from "../stacks/values";
 
 /** One official Istio chart, installed as a Helm release. */
 export interface IstioChartArgs {
@@ -41,6 +42,48 @@ export function istioChart(
             atomic: true,
             cleanupOnFail: true,
             timeout: 600,
+        },
+        opts,
+    );
+}
+
+/** The `base` chart (CRDs, the reader service account) of a cluster, in either role. */
+export function baseChart(
+    name: string,
+    mesh: MeshSettings,
+    cluster: ClusterSpec,
+    namespace: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+    return istioChart(
+        name,
+        {
+            chart: "base",
+            releaseName: releaseNames.base,
+            version: mesh.istio.version,
+            namespace,
+            values: { ...baseValues(mesh, cluster) },
+        },
+        opts,
+    );
+}
+
+/** The `istiod` chart, its release named after the mesh's revision. */
+export function istiodChart(
+    name: string,
+    mesh: MeshSettings,
+    namespace: pulumi.Input<string>,
+    values: pulumi.Input<Record<string, unknown>>,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+    return istioChart(
+        name,
+        {
+            chart: "istiod",
+            releaseName: releaseNames.istiod(mesh.istio.revision),
+            version: mesh.istio.version,
+            namespace,
+            values,
         },
         opts,
     );

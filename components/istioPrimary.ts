@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
-import { baseValues, primaryIstiodValues, releaseNames } from "../stacks/values";
-import { istioChart } from "./istioChart";
+import { primaryIstiodValues } from "../stacks/values";
+import { baseChart, istiodChart } from "./istioChart";
 
 export interface IstioPrimaryArgs {
     /** Mesh-wide settings: mesh ID, trust domain, Istio version and revision, control-plane sizing. */
@@ -37,26 +37,12 @@ export class IstioPrimary extends pulumi.ComponentResource {
             );
         }
         const namespace = args.namespace.metadata.name;
-        this.base = istioChart(
-            `${name}-base`,
-            {
-                chart: "base",
-                releaseName: releaseNames.base,
-                version: mesh.istio.version,
-                namespace,
-                values: { ...baseValues(mesh, cluster) },
-            },
-            { parent: this },
-        );
-        this.istiod = istioChart(
+        this.base = baseChart(`${name}-base`, mesh, cluster, namespace, { parent: this });
+        this.istiod = istiodChart(
             `${name}-istiod`,
-            {
-                chart: "istiod",
-                releaseName: releaseNames.istiod(mesh.istio.revision),
-                version: mesh.istio.version,
-                namespace,
-                values: { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false) },
-            },
+            mesh,
+            namespace,
+            { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false) },
             // cacerts first: an istiod started without it makes a self-signed CA and keeps it.
             { parent: this, dependsOn: [this.base, args.cacerts] },
         );

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
-import { baseValues, releaseNames, remoteIstiodValues } from "../stacks/values";
-import { istioChart } from "./istioChart";
+import { remoteIstiodValues } from "../stacks/values";
+import { baseChart, istiodChart } from "./istioChart";
 
 export interface IstioRemoteArgs {
     /** Mesh-wide settings: mesh ID, Istio version and revision. */
@@ -44,30 +44,13 @@ export class IstioRemote extends pulumi.ComponentResource {
             );
         }
         const namespace = args.namespace.metadata.name;
-        this.base = istioChart(
-            `${name}-base`,
-            {
-                chart: "base",
-                releaseName: releaseNames.base,
-                version: mesh.istio.version,
-                namespace,
-                values: { ...baseValues(mesh, cluster) },
-            },
-            { parent: this },
-        );
+        this.base = baseChart(`${name}-base`, mesh, cluster, namespace, { parent: this });
         const values = remoteIstiodValues(mesh, cluster);
-        this.istiod = istioChart(
+        this.istiod = istiodChart(
             `${name}-istiod`,
-            {
-                chart: "istiod",
-                releaseName: releaseNames.istiod(mesh.istio.revision),
-                version: mesh.istio.version,
-                namespace,
-                values: {
-                    ...values,
-                    global: { ...values.global, remotePilotAddress: args.remotePilotAddress },
-                },
-            },
+            mesh,
+            namespace,
+            { ...values, global: { ...values.global, remotePilotAddress: args.remotePilotAddress } },
             { parent: this, dependsOn: [this.base, ...args.controlPlaneExposure] },
         );
         this.registerOutputs({ base: this.base, istiod: this.istiod });

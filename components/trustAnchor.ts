@@ -49,14 +49,17 @@ export class TrustAnchor extends pulumi.ComponentResource {
     constructor(name: string, args: TrustAnchorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:pki:TrustAnchor", name, {}, opts);
         const { ca } = args;
-        const pki: pulumi.CustomResourceOptions = { parent: this, protect: ca.protect };
+        // `protect` guards what cannot be made again: keys and the cacerts istiod reads. Certificates are
+        // left unprotected on purpose: `earlyRenewalHours` renews them by replacement, which protection forbids.
+        const keys: pulumi.CustomResourceOptions = { parent: this, protect: ca.protect };
+        const certs: pulumi.CustomResourceOptions = { parent: this };
 
         let root: { certPem: pulumi.Output<string>; keyPem?: pulumi.Output<string> } | undefined;
         if (ca.mode === "generated") {
             const rootKey = new tls.PrivateKey(
                 `${name}-root-key`,
                 { algorithm: "RSA", rsaBits: ca.rsaBits },
-                pki,
+                keys,
             );
             const rootCert = new tls.SelfSignedCert(
                 `${name}-root-cert`,
@@ -70,7 +73,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                     earlyRenewalHours: ca.earlyRenewalHours,
                     allowedUses: [...caAllowedUses],
                 },
-                pki,
+                certs,
             );
             root = { certPem: rootCert.certPem, keyPem: rootKey.privateKeyPem };
         } else if (ca.mode === "external-root") {
@@ -88,7 +91,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                 const key = new tls.PrivateKey(
                     `${prefix}-key`,
                     { algorithm: "RSA", rsaBits: ca.rsaBits },
-                    pki,
+                    keys,
                 );
                 const csr = new tls.CertRequest(
                     `${prefix}-csr`,
@@ -101,7 +104,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                         },
                         dnsNames: [istiodSan],
                     },
-                    pki,
+                    certs,
                 );
                 const cert = new tls.LocallySignedCert(
                     `${prefix}-cert`,
@@ -117,7 +120,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                         earlyRenewalHours: ca.earlyRenewalHours,
                         allowedUses: [...caAllowedUses],
                     },
-                    pki,
+                    certs,
                 );
                 certPem = cert.certPem;
                 keyPem = key.privateKeyPem;
@@ -148,7 +151,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                         "cert-chain.pem": pulumi.secret(chainPem),
                     },
                 },
-                { ...pki, provider: cluster.provider },
+                { ...keys, provider: cluster.provider },
             );
         }
         this.cacerts = cacerts;

@@ -5,6 +5,7 @@
  * topology or every problem at once, each naming its config path and the fix. Whether a possible mesh is
  * also a safe one is the policy pack's question, not this module's.
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
     CaMode,
@@ -78,7 +79,13 @@ function isObject(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A value as messages show it. Maps and lists are described, never printed: a config key holding any
+ * `secure:` value reaches the program decrypted, and a mistyped kubeconfig or key must not end up in logs.
+ */
 function quote(v: unknown): string {
+    if (Array.isArray(v)) return `a list of ${v.length}`;
+    if (typeof v === "object" && v !== null) return "a map";
     return JSON.stringify(v) ?? String(v);
 }
 
@@ -316,11 +323,16 @@ function readEastWest(
         address = r.string(obj, "address", path, false, "");
         if (address !== undefined) {
             if (!isIpAddress(address) && !dns1123Subdomain.test(address)) {
-                r.fail(`${path}.address`, `${quote(address)} is neither an IP address nor a DNS name`);
+                r.fail(
+                    `${path}.address`,
+                    `${quote(address)} is neither an IP address nor a DNS name; set the address the other ` +
+                        `clusters reach this gateway at`,
+                );
             } else if (isLoopbackHost(address)) {
                 r.fail(
                     `${path}.address`,
-                    `${quote(address)} is a loopback address, which other clusters cannot reach`,
+                    `${quote(address)} is a loopback address, which other clusters cannot reach; set the ` +
+                        `address they reach this gateway at (for kind, the node container's IP)`,
                 );
             }
         }
@@ -385,8 +397,11 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
 
     const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' "$(cat key.pem)"\``;
     const rootCertPem = r.string(ca, "rootCert", path, false, "");
-    if (rootCertPem !== undefined && !rootCertPem.includes("-----BEGIN CERTIFICATE-----")) {
-        r.fail(`${path}.rootCert`, "is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
+    if (rootCertPem !== undefined && !certificates(rootCertPem)) {
+        r.fail(
+            `${path}.rootCert`,
+            "is not a PEM certificate; paste the root's certificate (-----BEGIN CERTIFICATE-----), never its key",
+        );
     }
     const rootKeyPem = r.secret(ca, "rootKey", path, isSecret, keyFix(`${path}.rootKey`));
     const intermediates: Record<string, ExternalIntermediate> = {};
@@ -412,8 +427,10 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
                     ? r.fail(`${p}.key`, `required; ${keyFix(`${p}.key`)}`)
                     : r.secret(raw, "key", p, isSecret, keyFix(`${p}.key`));
             const chainPem = r.string(raw, "chain", p, false, "");
-            if (certPem !== undefined && keyPem !== undefined)
+            if (certPem !== undefined && keyPem !== undefined) {
+                checkIntermediate(r, p, certPem, chainPem, raw.key, rootCertPem);
                 intermediates[cluster] = prune({ certPem, keyPem, chainPem });
+            }
         }
     }
 
@@ -440,7 +457,7 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
                 );
             }
         }
-    } else if (rootCertPem !== undefined) {
+    } else if (rootCertPem !== undefined && ca.intermediates === undefined) {
         r.fail(`${path}.rootCert`, "needs either a secret `rootKey` or `intermediates` for every primary");
     }
     return {
@@ -453,6 +470,73 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
         ...prune({ rootCertPem, rootKeyPem }),
         intermediates,
     };
+}
+
+/** Parses every PEM certificate in `text`; undefined when there is none or one does not parse. */
+function certificates(text: string): X509Certificate[] | undefined {
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (!blocks) return undefined;
+    try {
+        return blocks.map((b) => new X509Certificate(b));
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * An intermediate brought from outside must be a CA that chains to the mesh's root, and its key must be the
+ * certificate's. Either mistake fails silently in a running mesh: a foreign root breaks mTLS between clusters,
+ * a mismatched key keeps istiod from starting. A key that is not readable here (an opaque secret) is left to
+ * istiod; nothing from it is ever printed.
+ */
+function checkIntermediate(
+    r: Reader,
+    path: string,
+    certPem: string,
+    chainPem: string | undefined,
+    keyText: unknown,
+    rootCertPem: string | undefined,
+): void {
+    const cert = certificates(certPem)?.[0];
+    if (!cert) {
+        r.fail(
+            `${path}.cert`,
+            "is not a PEM certificate; paste the intermediate's certificate, never its key",
+        );
+        return;
+    }
+    if (!cert.ca)
+        r.fail(
+            `${path}.cert`,
+            "is not a CA certificate (basicConstraints CA:true); istiod cannot sign with it",
+        );
+    const chain = chainPem === undefined ? [] : certificates(chainPem);
+    if (chain === undefined) r.fail(`${path}.chain`, "is not a list of PEM certificates");
+    const root = rootCertPem === undefined ? undefined : certificates(rootCertPem)?.[0];
+    if (root && chain) {
+        const path_ = [cert, ...chain, root];
+        const broken = path_.slice(0, -1).findIndex((c, i) => !c.verify(path_[i + 1]!.publicKey));
+        if (broken !== -1) {
+            r.fail(
+                `${path}.${broken === 0 ? "cert" : "chain"}`,
+                `does not chain to \`mesh.ca.rootCert\`; issue the intermediate from that root (with any ` +
+                    `certificates in between in \`chain\`), or every cluster's workloads will refuse it`,
+            );
+        }
+    }
+    if (typeof keyText === "string" && keyText.includes("PRIVATE KEY-----")) {
+        let matches = false;
+        try {
+            matches = cert.checkPrivateKey(createPrivateKey(keyText));
+        } catch {
+            matches = false;
+        }
+        if (!matches)
+            r.fail(
+                `${path}.key`,
+                "is not the private key of `cert`; set the key the intermediate was issued for",
+            );
+    }
 }
 
 /** Validates the raw stack configuration; pure apart from wrapping secrets with `pulumi.secret`. */

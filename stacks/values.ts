@@ -4,6 +4,7 @@
  */
 import type { BaseValues, GatewayValues, IstiodValues } from "../components/chartValues";
 import { ClusterSpec, EastWestSettings, MeshSettings, WorkloadSettings } from "./topology";
+import { isIpAddress } from "./validate";
 
 /** Istio's chart repository. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
@@ -106,6 +107,9 @@ export function eastWestGatewayValues(mesh: MeshSettings, cluster: ClusterSpec):
         service: {
             type: ew.serviceType,
             ...(cluster.network === undefined ? { ports: istiodExposurePorts } : {}),
+            // A fixed IP is served on the gateway's own ports by every node that receives traffic for it
+            // (kube-proxy's externalIPs); a NodePort alone would listen only on ports 30000-32767.
+            ...(ew.address !== undefined && isIpAddress(ew.address) ? { externalIPs: [ew.address] } : {}),
             ...(ew.sourceRanges ? { loadBalancerSourceRanges: [...ew.sourceRanges] } : {}),
             ...(ew.serviceAnnotations ? { annotations: { ...ew.serviceAnnotations } } : {}),
         },

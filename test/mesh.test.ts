@@ -272,13 +272,16 @@ describe("mesh, multi-primary on two networks", () => {
     });
 
     it("orders no cluster after another", () => {
-        for (const r of v.p.resources.filter((x) => x.cluster === "c1" && x.custom)) {
+        const crossings: string[] = [];
+        for (const r of v.p.resources.filter((x) => x.cluster !== null && x.custom)) {
             for (const d of r.dependsOn) {
                 const dep = v.p.resources.find((x) => x.urn === d)!;
-                // A remote secret waits for the other cluster's reader token: that is the only crossing.
-                if (dep.cluster === "c2") assert.equal(r.name, "c2-in-c1", `${r.name} waits for ${dep.name}`);
+                if (dep.cluster !== null && dep.cluster !== r.cluster)
+                    crossings.push(`${r.name} <- ${dep.name}`);
             }
         }
+        // A remote secret waits for the other cluster's reader token: those are the only crossings.
+        assert.deepEqual(crossings.sort(), ["c1-in-c2 <- c1-reader-token", "c2-in-c1 <- c2-reader-token"]);
     });
 });
 
@@ -403,6 +406,23 @@ describe("mesh, revisions and production knobs", () => {
         );
         // Nothing else orders the remote after the gateway then: the gateway release itself must.
         assert.ok(v.waitsFor(v.release("c2-istiod"), istiodType, "c1-eastwestgateway"));
+        // Istio's ports must answer at that address: the gateway Service takes it as an external IP.
+        assert.deepEqual((v.values("c1-eastwestgateway").service as Record<string, unknown>).externalIPs, [
+            "198.51.100.7",
+        ]);
+        // A hostname (an address managed elsewhere) cannot be an external IP.
+        const named = new View(
+            await plan(
+                config([
+                    primary("c1", "n1", { eastWest: { address: "gw.example.com" } }),
+                    primary("c2", "n2"),
+                ]),
+            ),
+        );
+        assert.equal(
+            (named.values("c1-eastwestgateway").service as Record<string, unknown>).externalIPs,
+            undefined,
+        );
     });
 });
 
@@ -497,7 +517,7 @@ describe("mesh, on update", () => {
             delete c2.apiServer;
             await assert.rejects(
                 plan(config([primary("c1", "n1"), c2]), { preview: false, applyOutputs: cluster }),
-                /cluster c2: its API server address "https:\/\/127\.0\.0\.1:40123" is a loopback address, which the other clusters cannot reach; set `apiServer` on that cluster/,
+                /istio-multicluster:clusters\[1\]: the API server address "https:\/\/127\.0\.0\.1:40123" is a loopback address, which the other clusters cannot reach; set `apiServer` there/,
             );
         } finally {
             if (saved === undefined) delete process.env.KUBECONFIG;

@@ -283,7 +283,11 @@ describe("TrustAnchor", () => {
             assert.equal(plainInputs(p.get(T.signed, "mesh1-cluster1-cert")).earlyRenewalHours, 48);
             const children = p.p.resources.filter((r) => r.parent === p.anchor.urn);
             assert.equal(children.length, 6);
-            for (const r of children) assert.equal(r.protect, true, `${r.name} is not protected`);
+            // Keys and cacerts are protected; certificates and requests are not: renewal replaces them.
+            for (const r of children) {
+                const guarded = r.type === T.key || r.type === T.secret;
+                assert.equal(r.protect, guarded, `${r.name}: protect should be ${guarded}`);
+            }
             // Only the PKI: the namespaces and providers it was given stay as they were.
             assert.equal(p.get(T.namespace, "cluster1-istio-system").protect, false);
             assert.equal(p.anchor.protect, false);
@@ -314,7 +318,7 @@ describe("TrustAnchor", () => {
                 `${T.key}::mesh1-cluster2-key`,
             ]);
             for (const r of v.p.resources.filter((x) => x.parent === v.anchor.urn))
-                assert.equal(r.protect, true);
+                assert.equal(r.protect, r.type === T.key || r.type === T.secret, r.name);
             const cert = v.get(T.signed, "mesh1-cluster1-cert");
             assert.equal(plainInputs(cert).caCertPem, fakeCertPem("ROOT"));
             assert.ok(isSecretWire(cert.rawInputs.caPrivateKeyPem), "the root key is not a secret input");
@@ -341,7 +345,7 @@ describe("TrustAnchor", () => {
             rootCert: fakeCertPem("ROOT"),
             protect: true,
             intermediates: {
-                cluster1: { cert: fakeCertPem("INT1"), key: "INT1-KEY", chain: fakeCertPem("MID") },
+                cluster1: { cert: fakeCertPem("INT1", "MID"), key: "INT1-KEY", chain: fakeCertPem("MID") },
                 // No trailing newline: the bundle must still have one PEM per line block.
                 cluster2: { cert: fakeCertPem("INT2").trim(), key: "INT2-KEY" },
             },
@@ -362,10 +366,10 @@ describe("TrustAnchor", () => {
 
         it("bundles intermediate, then chain, then root, already in a preview", () => {
             assert.deepEqual(v.stringData("cluster1"), {
-                "ca-cert.pem": fakeCertPem("INT1"),
+                "ca-cert.pem": fakeCertPem("INT1", "MID"),
                 "ca-key.pem": "INT1-KEY",
                 "root-cert.pem": fakeCertPem("ROOT"),
-                "cert-chain.pem": fakeCertPem("INT1") + fakeCertPem("MID") + fakeCertPem("ROOT"),
+                "cert-chain.pem": fakeCertPem("INT1", "MID") + fakeCertPem("MID") + fakeCertPem("ROOT"),
             });
             assert.deepEqual(v.stringData("cluster2"), {
                 "ca-cert.pem": fakeCertPem("INT2"),

@@ -2,6 +2,7 @@
  * `validateTopology`: every refusal with its exact messages (all problems at once), and the topology it
  * returns for good configs (defaults, merged east-west settings, secrets).
  */
+import { labelledKey, testPki } from "../support/testPki";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { isMultiNetwork, Topology } from "../../stacks/topology";
@@ -145,7 +146,7 @@ const refused: Row[] = [
     {
         name: "empty clusters",
         clusters: [],
-        errors: [`${C}: must be a non-empty list of clusters, got []`],
+        errors: [`${C}: must be a non-empty list of clusters, got a list of 0`],
     },
     {
         name: "duplicate cluster names",
@@ -317,7 +318,7 @@ const refused: Row[] = [
         name: "east-west address on a loopback",
         clusters: at(0, { eastWest: { address: "127.0.0.1" } }),
         errors: [
-            `${C}[0].eastWest.address: "127.0.0.1" is a loopback address, which other clusters cannot reach`,
+            `${C}[0].eastWest.address: "127.0.0.1" is a loopback address, which other clusters cannot reach; set the address they reach this gateway at (for kind, the node container's IP)`,
         ],
     },
     {
@@ -354,7 +355,9 @@ const refused: Row[] = [
         name: "CA rootCert not PEM",
         mesh: withCa({ rootCert: "ROOT", rootKey: "KEY" }),
         secret: { mesh: true },
-        errors: [`${M}.ca.rootCert: is not a PEM certificate (-----BEGIN CERTIFICATE-----)`],
+        errors: [
+            `${M}.ca.rootCert: is not a PEM certificate; paste the root's certificate (-----BEGIN CERTIFICATE-----), never its key`,
+        ],
     },
     {
         name: "CA rootKey without rootCert",
@@ -457,6 +460,52 @@ const refused: Row[] = [
             `${M}.ca.intermediateValidityDays: 4000 days is not shorter than the root's 3650; ` +
                 `an intermediate must expire before its root`,
         ],
+    },
+    {
+        name: "CA intermediate that does not chain to the root",
+        mesh: withCa({
+            rootCert: fakeCertPem("ROOT"),
+            intermediates: { cluster1: { cert: fakeCertPem("STRAY", "OTHER-ROOT"), key: "IKEY" } },
+        }),
+        secret: { mesh: true },
+        errors: [
+            `${M}.ca.intermediates.cluster1.cert: does not chain to \`mesh.ca.rootCert\`; issue the intermediate ` +
+                "from that root (with any certificates in between in `chain`), or every cluster's workloads will refuse it",
+        ],
+    },
+    {
+        name: "CA intermediate whose key is not the certificate's",
+        mesh: withCa({
+            rootCert: fakeCertPem("ROOT"),
+            intermediates: { cluster1: { cert: fakeCertPem("INT1"), key: labelledKey("INT2") } },
+        }),
+        secret: { mesh: true },
+        errors: [
+            `${M}.ca.intermediates.cluster1.key: is not the private key of \`cert\`; set the key the ` +
+                "intermediate was issued for",
+        ],
+    },
+    {
+        name: "CA intermediate that is not a CA",
+        mesh: withCa({
+            rootCert: testPki().rootCert,
+            intermediates: { cluster1: { cert: testPki().notCaCert, key: testPki().intKey } },
+        }),
+        secret: { mesh: true },
+        errors: [
+            `${M}.ca.intermediates.cluster1.cert: is not a CA certificate (basicConstraints CA:true); istiod ` +
+                "cannot sign with it",
+        ],
+    },
+    {
+        name: "a kubeconfig written as a map: described, never printed",
+        clusters: at(
+            0,
+            { context: undefined, kubeconfig: { users: [{ user: { token: "s3cr3t-token" } }] } },
+            ["context"],
+        ),
+        secret: { clusters: true },
+        errors: [`${C}[0].kubeconfig: must be a string, got a map`],
     },
 ];
 
@@ -625,7 +674,7 @@ describe("validateTopology", () => {
                             rootCert: fakeCertPem("ROOT"),
                             intermediates: {
                                 cluster1: {
-                                    cert: fakeCertPem("INT1"),
+                                    cert: fakeCertPem("INT1", "MID"),
                                     key: "IKEY1",
                                     chain: fakeCertPem("MID"),
                                 },
@@ -640,7 +689,7 @@ describe("validateTopology", () => {
             const ca = topology.mesh.ca;
             assert.equal(ca.mode, "external-intermediates");
             assert.deepEqual(Object.keys(ca.intermediates), ["cluster1", "cluster2"]);
-            assert.equal(ca.intermediates.cluster1!.certPem, fakeCertPem("INT1"));
+            assert.equal(ca.intermediates.cluster1!.certPem, fakeCertPem("INT1", "MID"));
             assert.equal(ca.intermediates.cluster1!.chainPem, fakeCertPem("MID"));
             assert.equal(ca.intermediates.cluster2!.chainPem, undefined);
             assert.equal(await pulumi.isSecret(ca.intermediates.cluster1!.keyPem), true);

@@ -3,6 +3,7 @@
  * (so `{ secure: ... }` values are opaque secrets), the raw form `validateTopology` takes, and a few canonical
  * topologies. Every helper returns a fresh object: tests may mutate what they get.
  */
+import { labelledCert } from "./testPki";
 import { stackConfigFromDocument, StackConfig } from "../../tools/planner";
 import { RawConfig } from "../../stacks/validate";
 
@@ -102,7 +103,10 @@ export function topologyConfig(name: TopologyName, opts: StackConfigOptions = {}
     return stackConfig(t.mesh, t.clusters, opts);
 }
 
-/** A PEM block that passes the validator's shape check; not a real certificate. */
-export function fakeCertPem(label: string): string {
-    return `-----BEGIN CERTIFICATE-----\n${label}\n-----END CERTIFICATE-----\n`;
+/**
+ * A real certificate standing for `label` (see `labelledCert`): "ROOT" is a root, anything else an
+ * intermediate issued by `issuer` (default "ROOT"), so that external-CA configs pass the validator's chain check.
+ */
+export function fakeCertPem(label: string, issuer?: string): string {
+    return labelledCert(label, issuer);
 }

@@ -122,3 +122,95 @@ export function testPki(): TestPki {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
+
+const labelled = new Map<string, { cert: string; key: string }>();
+
+/**
+ * A real CA certificate (ECDSA P-256, quick to make) standing for `label` in a test: "ROOT"-like labels are
+ * self-signed roots; any other label is an intermediate (CA, pathlen 0) issued by `issuer` (default "ROOT").
+ * The same label and issuer give the same certificate for the whole run.
+ */
+export function labelledCert(label: string, issuer = "ROOT"): string {
+    return labelledPair(label, issuer).cert;
+}
+
+/** The private key of `labelledCert(label, issuer)`. */
+export function labelledKey(label: string, issuer = "ROOT"): string {
+    return labelledPair(label, issuer).key;
+}
+
+function labelledPair(label: string, issuer: string): { cert: string; key: string } {
+    const isRoot = label === issuer || label === "ROOT";
+    const id = isRoot ? label : `${label}<-${issuer}`;
+    const known = labelled.get(id);
+    if (known) return known;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "test-cert-"));
+    try {
+        const subj = `/O=Istio/CN=${label.replace(/[^A-Za-z0-9 ()-]/g, "_")}`;
+        fs.writeFileSync(
+            path.join(dir, "ext.cnf"),
+            "[req]\ndistinguished_name=dn\n[dn]\n[ext]\n" +
+                (isRoot
+                    ? "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                    : "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\n"),
+        );
+        const newKey = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+        ];
+        if (isRoot) {
+            openssl(dir, [
+                "req",
+                "-x509",
+                ...newKey,
+                "-out",
+                "cert.pem",
+                "-days",
+                "3650",
+                "-subj",
+                subj,
+                "-config",
+                "ext.cnf",
+                "-extensions",
+                "ext",
+            ]);
+        } else {
+            const ca = labelledPair(issuer, "ROOT");
+            fs.writeFileSync(path.join(dir, "ca.pem"), ca.cert);
+            fs.writeFileSync(path.join(dir, "ca-key.pem"), ca.key);
+            openssl(dir, ["req", "-new", ...newKey, "-out", "req.csr", "-subj", subj, "-config", "ext.cnf"]);
+            openssl(dir, [
+                "x509",
+                "-req",
+                "-in",
+                "req.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-out",
+                "cert.pem",
+                "-days",
+                "730",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "ext",
+            ]);
+        }
+        const pair = {
+            cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
+            key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
+        };
+        labelled.set(id, pair);
+        return pair;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}

@@ -19,6 +19,7 @@ import {
     StackConfig,
 } from "../../tools/planner";
 import { renderTree } from "../../tools/render";
+import { labelledKey } from "../support/testPki";
 import { fakeCertPem, mesh, primary, remote, stackConfig, topologies } from "../support/fixtures";
 
 /** Runs the CLI as `npm run plan` does. */
@@ -83,6 +84,9 @@ describe("plan", () => {
         const keyBody = keyPem.split("\n")[1]!;
         const token = "t0ken-" + crypto.createHash("sha256").update(keyPem).digest("hex");
         const kubeconfig = `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${token}}}]\n`;
+        // The intermediate's own key: the validator refuses a key that is not the certificate's.
+        const intKeyPem = labelledKey("INT");
+        const intKeyBody = intKeyPem.split("\n")[1]!;
 
         function assertClean(text: string, what: string) {
             assert.ok(!text.includes("PRIVATE KEY"), `${what} holds a PEM private key`);
@@ -141,7 +145,7 @@ describe("plan", () => {
                 mesh({
                     ca: {
                         rootCert: fakeCertPem("ROOT"),
-                        intermediates: { cluster1: { cert: fakeCertPem("INT"), key: keyPem } },
+                        intermediates: { cluster1: { cert: fakeCertPem("INT"), key: intKeyPem } },
                     },
                 }),
                 t.clusters,
@@ -149,11 +153,16 @@ describe("plan", () => {
             const p = await plan(config);
             const cacerts = p.resources.find((r) => r.name === "mesh1-cluster1-cacerts");
             assert.ok(
-                cacerts && JSON.stringify(cacerts.rawInputs).includes(keyBody),
+                cacerts && JSON.stringify(cacerts.rawInputs).includes(intKeyBody),
                 "the key is not in cacerts",
             );
-            assertClean(JSON.stringify(planDocument(p), null, 2), "the JSON plan");
-            assertClean(renderTree(p), "the tree");
+            for (const [text, what] of [
+                [JSON.stringify(planDocument(p), null, 2), "the JSON plan"],
+                [renderTree(p), "the tree"],
+            ] as const) {
+                assertClean(text, what);
+                assert.ok(!text.includes(intKeyBody), `${what} holds the intermediate key's body`);
+            }
         });
     });
 
