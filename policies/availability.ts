@@ -169,21 +169,21 @@ export const resourceRequestsSet: ResourceValidationPolicy = {
     },
 };
 
-/** PKI resources whose loss replaces the mesh's trust: keys, certificates and `cacerts`. */
-const pkiTypes = new Set<string>([
-    types.privateKey,
-    types.selfSignedCert,
-    types.locallySignedCert,
-    types.certRequest,
-]);
-
-/** The PKI is `protect`ed: a destroy or replacement would cut every workload's trust. */
+/**
+ * The PKI is `protect`ed where a loss cannot be undone: the CA private keys (`tls` PrivateKey) and the
+ * `cacerts` Secrets. A new key means a new CA, whose certificates no workload of the mesh trusts yet.
+ *
+ * Certificates (SelfSignedCert, LocallySignedCert) and CertRequests are deliberately not required, and must
+ * not be protected: @pulumi/tls renews them by replacement once `earlyRenewalHours` (30 days before expiry)
+ * is reached, and Pulumi refuses to replace a protected resource, so protecting them would make every
+ * `pulumi up` fail from then on. Re-signing with the same protected key keeps the mesh's trust.
+ */
 export const pkiProtected: ResourceValidationPolicy = {
     name: "pki-protected",
-    description: "CA keys, CA certificates and cacerts Secrets are protected against deletion.",
+    description: "CA private keys and cacerts Secrets are protected against deletion and replacement.",
     validateResource: (args, reportViolation) => {
         const r = resourceOf(args);
-        const pki = pkiTypes.has(r.type) || (r.type === types.secret && isCacerts(r.props));
+        const pki = r.type === types.privateKey || (r.type === types.secret && isCacerts(r.props));
         if (pki && !r.protect) {
             reportViolation(`${r.type} ${r.name} is not protected; set protect: true (mesh.ca.protect)`);
         }

@@ -59,6 +59,90 @@ const gatewayPorts: Record<number, string> = {
     15017: "tls-webhook",
 };
 
+/** The gateway chart's default `networkGatewayPorts`: name to port (and targetPort). */
+const networkGatewayDefaults: Record<string, number> = {
+    "status-port": 15021,
+    tls: 15443,
+    "tls-istiod": 15012,
+    "tls-webhook": 15017,
+};
+
+/**
+ * Problems with a network gateway's ports. Helm merges an override of `networkGatewayPorts` into the chart's
+ * map, so a name left out keeps its default, a name set to null is removed, and a field left out of an entry
+ * keeps its default; each of the four names must end with port == targetPort == its number.
+ */
+function networkGatewayPortProblems(values: Record<string, unknown>): string[] {
+    const overrides = at(values, "networkGatewayPorts");
+    if (isUnknown(overrides) || overrides === undefined || overrides === null) return [];
+    if (typeof overrides !== "object" || Array.isArray(overrides)) return [];
+    const out: string[] = [];
+    for (const [name, entry] of Object.entries(overrides as Record<string, unknown>)) {
+        if (isUnknown(entry)) continue;
+        const n = networkGatewayDefaults[name];
+        if (n === undefined) {
+            const port = num(entry, "port");
+            if (typeof port === "number" && !(port in gatewayPorts)) {
+                out.push(
+                    `adds networkGatewayPorts.${name} (port ${port}); expose only 15021, 15443, 15012, 15017`,
+                );
+            }
+            continue;
+        }
+        if (entry === null) {
+            out.push(
+                `removes networkGatewayPorts.${name}, so it does not expose ${n} (${name}); remove that ` +
+                    `override to keep the chart's port ${n}`,
+            );
+            continue;
+        }
+        const port = num(entry, "port") ?? n;
+        const target = num(entry, "targetPort") ?? n;
+        if (isUnknown(port) || isUnknown(target)) continue;
+        if (port !== n || target !== n) {
+            out.push(
+                `sets networkGatewayPorts.${name} to port ${port}, targetPort ${target}; set both to ${n} ` +
+                    `(or remove the override: the chart's default is right)`,
+            );
+        }
+    }
+    return out;
+}
+
+/**
+ * Problems with an east-west gateway's `service.ports` (no network: the chart exposes those, and the program
+ * sets status-port, tls-istiod and tls-webhook). Unset, the chart's default (15021, 80, 443) is judged.
+ */
+function servicePortProblems(values: Record<string, unknown>): string[] {
+    const set = list(values, "service", "ports");
+    if (isUnknown(set)) return [];
+    const ports = set ?? chartDefaultServicePorts;
+    const out: string[] = [];
+    const numbers = ports.map((p) => num(p, "port"));
+    if (numbers.some(isUnknown)) return [];
+    for (const n of [15021, 15012, 15017]) {
+        if (!numbers.includes(n)) out.push(`does not expose ${n} (${gatewayPorts[n]}); add it`);
+    }
+    for (const p of ports) {
+        const n = num(p, "port");
+        const target = num(p, "targetPort");
+        if (typeof n !== "number") continue;
+        if (!(n in gatewayPorts)) {
+            out.push(`exposes port ${n}; expose only 15021, 15443, 15012, 15017`);
+        } else if (typeof target === "number" && target !== n) {
+            out.push(`maps port ${n} to ${target}; set targetPort ${n}`);
+        }
+    }
+    return out;
+}
+
+/** The gateway chart's default `service.ports`. */
+const chartDefaultServicePorts = [
+    { name: "status-port", port: 15021, targetPort: 15021 },
+    { name: "http2", port: 80, targetPort: 80 },
+    { name: "https", port: 443, targetPort: 443 },
+];
+
 /** Gateway server ports and the TLS mode Istio defines for each. */
 const serverModes: Record<number, string> = {
     15443: "AUTO_PASSTHROUGH",
@@ -78,32 +162,15 @@ export const eastWestGatewayPorts: ResourceValidationPolicy = {
         const r = resourceOf(args);
         const chart = istioChart(r.type, r.props);
         if (chart?.chart === "gateway" && isEastWestGateway(chart.values)) {
-            const ports = list(chart.values, "service", "ports");
-            if (ports === undefined || isUnknown(ports)) return;
-            const network = at(chart.values, "networkGateway") !== undefined;
-            const required = [15021, ...(network ? [15443] : []), 15012, 15017];
-            const numbers = ports.map((p) => num(p, "port"));
-            for (const n of required) {
-                if (!numbers.includes(n)) {
-                    reportViolation(
-                        `east-west gateway ${r.name} does not expose ${n} (${gatewayPorts[n]}); add it`,
-                    );
-                }
-            }
-            for (const p of ports) {
-                const n = num(p, "port");
-                const target = num(p, "targetPort");
-                if (typeof n !== "number") continue;
-                if (!(n in gatewayPorts)) {
-                    reportViolation(
-                        `east-west gateway ${r.name} exposes port ${n}; expose only 15021, 15443, 15012, 15017`,
-                    );
-                } else if (typeof target === "number" && target !== n) {
-                    reportViolation(
-                        `east-west gateway ${r.name} maps port ${n} to ${target}; set targetPort ${n}`,
-                    );
-                }
-            }
+            const networkGateway = at(chart.values, "networkGateway");
+            if (isUnknown(networkGateway)) return;
+            // The chart (`if .Values.networkGateway`) takes its Service ports from networkGatewayPorts when
+            // networkGateway is a non-empty string, and from service.ports otherwise.
+            const problems =
+                typeof networkGateway === "string" && networkGateway !== ""
+                    ? networkGatewayPortProblems(chart.values)
+                    : servicePortProblems(chart.values);
+            for (const p of problems) reportViolation(`east-west gateway ${r.name} ${p}`);
             return;
         }
         if (r.type === types.gateway && str(r.props, "spec", "selector", "istio") === "eastwestgateway") {

@@ -101,10 +101,19 @@ function certificates(text: string): crypto.X509Certificate[] {
     });
 }
 
-/** In bring-your-own-root mode the root key is nowhere in the program, its resources or its state. */
+/**
+ * A brought root's private key stays out of the clusters; with `requireExternalRoot`, out of the stack too.
+ *
+ * Without `requireExternalRoot`, both ways of keeping the root in the stack are accepted: a generated root
+ * (`mesh.ca.mode generated`) and a brought root whose secret key signs the intermediates here
+ * (`external-root`, the LocallySignedCerts take it as `caPrivateKeyPem`). With it, both are refused, and only
+ * intermediates issued offline (`external-intermediates`) pass. Either way, the root key in any resource
+ * other than the @pulumi/tls ones that sign with it (a cacerts ca-key.pem, a ConfigMap, Helm values) is refused.
+ */
 export const rootKeyAbsent: StackValidationPolicy = {
     name: "root-key-absent",
-    description: "When the root CA is brought from outside, its private key appears nowhere in the stack.",
+    description:
+        "A brought root CA's private key reaches no cluster, and with requireExternalRoot not the stack either.",
     configSchema: {
         properties: {
             requireExternalRoot: {
@@ -130,13 +139,15 @@ export const rootKeyAbsent: StackValidationPolicy = {
             }
             return;
         }
-        // Bring your own: signing here needs the root key.
-        for (const r of all.filter((x) => x.type === types.locallySignedCert)) {
-            reportViolation(
-                `${r.name} signs an intermediate with the root's private key, which puts that key in the state; ` +
-                    `issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)`,
-                r.urn,
-            );
+        // Bring your own root: signing here needs the root key (external-root mode), refused like a generated root.
+        if (requireExternalRoot) {
+            for (const r of all.filter((x) => x.type === types.locallySignedCert)) {
+                reportViolation(
+                    `${r.name} signs an intermediate with the root's private key, which puts that key in the ` +
+                        `state; issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)`,
+                    r.urn,
+                );
+            }
         }
         const rootKeys = new Set<string>();
         for (const r of all.filter((x) => x.type === types.secret && isCacerts(x.props))) {
@@ -149,6 +160,11 @@ export const rootKeyAbsent: StackValidationPolicy = {
         }
         if (rootKeys.size === 0) return;
         for (const r of all) {
+            // @pulumi/tls resources sign with the key in external-root mode: accepted unless requireExternalRoot,
+            // which has already reported each LocallySignedCert above (once is enough).
+            if (r.type.startsWith("tls:") && (!requireExternalRoot || r.type === types.locallySignedCert)) {
+                continue;
+            }
             for (const { path, value } of strings(r.props)) {
                 for (const block of pemBlocks(value, "PRIVATE KEY")) {
                     const pub = publicOfPrivate(block);
@@ -225,49 +241,69 @@ function caKeys(type: string, props: Record<string, unknown>): { what: string; k
     return out;
 }
 
+/** What distinguishes the two key-size policies: the setting that holds their RSA threshold, and its default. */
+interface KeySizeRule {
+    readonly name: string;
+    readonly description: string;
+    readonly setting: keyof KeyStrengthConfig;
+    readonly defaultBits: number;
+    /** Also refuse weak curves and algorithms other than RSA and ECDSA (the minimum, not the recommendation). */
+    readonly checkAlgorithms: boolean;
+    /** The message for an RSA key below the threshold. */
+    readonly rsaMessage: (resource: string, what: string, bits: number, threshold: number) => string;
+}
+
+/** A policy on the CA keys' size, parameterised by its RSA threshold: one reading of the keys for both. */
+function caKeySizePolicy(rule: KeySizeRule): ResourceValidationPolicy {
+    return {
+        name: rule.name,
+        description: rule.description,
+        configSchema: {
+            properties: { [rule.setting]: { type: "integer", minimum: 2048, default: rule.defaultBits } },
+        },
+        validateResource: (args, reportViolation) => {
+            const threshold = configOf<KeyStrengthConfig>(args, { [rule.setting]: rule.defaultBits })[
+                rule.setting
+            ]!;
+            const r = resourceOf(args);
+            for (const { what, key } of caKeys(r.type, r.props)) {
+                if (key.kind === "rsa" && key.bits < threshold) {
+                    reportViolation(rule.rsaMessage(r.name, what, key.bits, threshold));
+                } else if (!rule.checkAlgorithms) {
+                    continue;
+                } else if (key.kind === "ec" && !strongCurves.has(key.curve)) {
+                    reportViolation(
+                        `${r.name} ${what} uses curve ${key.curve}; use ECDSA P256, P384 or P521`,
+                    );
+                } else if (key.kind === "other") {
+                    reportViolation(`${r.name} ${what} is ${key.name}; Istio's CA needs RSA or ECDSA keys`);
+                }
+            }
+        },
+    };
+}
+
 /** CA keys strong enough: RSA of at least `minRsaBits` (2048), or ECDSA on P-256 or larger. */
-export const caKeyStrength: ResourceValidationPolicy = {
+export const caKeyStrength: ResourceValidationPolicy = caKeySizePolicy({
     name: "ca-key-strength",
     description: "CA keys are RSA of at least 2048 bits (configurable) or ECDSA on P-256 or a larger curve.",
-    configSchema: {
-        properties: { minRsaBits: { type: "integer", minimum: 2048, default: 2048 } },
-    },
-    validateResource: (args, reportViolation) => {
-        const { minRsaBits } = configOf<KeyStrengthConfig>(args, { minRsaBits: 2048 });
-        const r = resourceOf(args);
-        for (const { what, key } of caKeys(r.type, r.props)) {
-            if (key.kind === "rsa" && key.bits < minRsaBits!) {
-                reportViolation(
-                    `${r.name} ${what} is RSA ${key.bits}; use RSA ${minRsaBits} or larger (4096 recommended)`,
-                );
-            } else if (key.kind === "ec" && !strongCurves.has(key.curve)) {
-                reportViolation(`${r.name} ${what} uses curve ${key.curve}; use ECDSA P256, P384 or P521`);
-            } else if (key.kind === "other") {
-                reportViolation(`${r.name} ${what} is ${key.name}; Istio's CA needs RSA or ECDSA keys`);
-            }
-        }
-    },
-};
+    setting: "minRsaBits",
+    defaultBits: 2048,
+    checkAlgorithms: true,
+    rsaMessage: (resource, what, bits, min) =>
+        `${resource} ${what} is RSA ${bits}; use RSA ${min} or larger (4096 recommended)`,
+});
 
 /** RSA CA keys of the recommended size (4096 bits, as Istio's own cert tooling makes them). */
-export const caKeySizeRecommended: ResourceValidationPolicy = {
+export const caKeySizeRecommended: ResourceValidationPolicy = caKeySizePolicy({
     name: "ca-key-size-recommended",
     description: "RSA CA keys have the recommended size, 4096 bits unless configured otherwise.",
-    configSchema: {
-        properties: { recommendedRsaBits: { type: "integer", minimum: 2048, default: 4096 } },
-    },
-    validateResource: (args, reportViolation) => {
-        const { recommendedRsaBits } = configOf<KeyStrengthConfig>(args, { recommendedRsaBits: 4096 });
-        const r = resourceOf(args);
-        for (const { what, key } of caKeys(r.type, r.props)) {
-            if (key.kind === "rsa" && key.bits < recommendedRsaBits!) {
-                reportViolation(
-                    `${r.name} ${what} is RSA ${key.bits}; RSA ${recommendedRsaBits} is recommended for a CA`,
-                );
-            }
-        }
-    },
-};
+    setting: "recommendedRsaBits",
+    defaultBits: 4096,
+    checkAlgorithms: false,
+    rsaMessage: (resource, what, bits, recommended) =>
+        `${resource} ${what} is RSA ${bits}; RSA ${recommended} is recommended for a CA`,
+});
 
 /** The policy's configuration. */
 export interface ValidityConfig {

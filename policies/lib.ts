@@ -253,16 +253,21 @@ export function secretEntries(props: Record<string, unknown>): Record<string, st
     return out;
 }
 
-/** Where Istio's control plane, `cacerts` and remote secrets live. */
-export const istioNamespace = "istio-system";
-/** Label naming the network of a namespace's workloads. */
-export const networkLabel = "topology.istio.io/network";
+// One spelling of the names the program also writes: a policy checking a copy would keep passing after the
+// program changed. Importing components/clusterLink loads @pulumi/kubernetes with the pack; that is accepted.
+export { istioNamespace, networkLabel } from "../stacks/names";
+export { readerServiceAccount } from "../components/clusterLink";
+
+/**
+ * A DNS-1123 label (at most 63 characters): what Istio accepts as a cluster ID and Kubernetes as a Secret data
+ * key. Defined once for every policy: stacks/validate.ts keeps its own unexported and without the length limit.
+ */
+export const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /** The label that marks a remote secret. */
 export const multiClusterLabel = "istio/multiCluster";
 /** The annotation naming a remote secret's cluster. */
 export const clusterAnnotation = "networking.istio.io/cluster";
-/** The reader service account that remote secrets' tokens belong to. */
-export const readerServiceAccount = "istio-reader-service-account";
 
 /** Whether a Secret's props make it a remote secret (by label or by Istio's naming). */
 export function isRemoteSecret(props: Record<string, unknown>): boolean {

@@ -4,9 +4,11 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import * as YAML from "yaml";
+import { isLoopbackHost } from "../stacks/validate";
 import {
     at,
     clusterAnnotation,
+    dns1123Label,
     isRemoteIstiod,
     isRemoteSecret,
     istioChart,
@@ -21,9 +23,6 @@ import {
     types,
     Unknown,
 } from "./lib";
-
-/** DNS-1123 label: what Istio accepts as a cluster ID and Kubernetes as a Secret data key here. */
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Cluster names (istiod's `global.multiCluster.clusterName`) are set, DNS-1123 labels, and unique. */
 export const clusterNamesUnique: StackValidationPolicy = {
@@ -95,7 +94,7 @@ export const primariesReadEveryCluster: StackValidationPolicy = {
                 if (other === provider || targets.has(source.id)) continue;
                 reportViolation(
                     `primary ${reader.id} holds no remote secret for cluster ${source.id}; create ` +
-                        `istio-remote-secret-${source.id} in ${reader.id}'s istio-system so its istiod reads ${source.id}`,
+                        `istio-remote-secret-${source.id} in ${reader.id}'s ${istioNamespace} so its istiod reads ${source.id}`,
                     reader.urn,
                 );
             }
@@ -169,12 +168,6 @@ const forbiddenUserKeys = [
     "password",
 ];
 
-/** Loopback hosts: from another cluster they point at the reader itself. */
-function isLoopback(host: string): boolean {
-    const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-    return h === "localhost" || h === "::1" || /^127\./.test(h) || h === "0.0.0.0";
-}
-
 interface Kubeconfig {
     clusters?: { name?: string; cluster?: Record<string, unknown> }[];
     contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
@@ -205,7 +198,7 @@ export function kubeconfigProblems(text: string, target: string): string[] {
             out.push(
                 `server ${JSON.stringify(server)} is not an https URL; use the API server's https address`,
             );
-        } else if (isLoopback(url.hostname)) {
+        } else if (isLoopbackHost(url.hostname)) {
             out.push(`server ${server} is a loopback address; use the address other clusters reach it at`);
         }
         if (

@@ -3,7 +3,15 @@
  * it (istio/istio#57853), so every primary's istiod must wait for its own cluster's `cacerts`.
  */
 import { StackValidationPolicy } from "@pulumi/policy/policy";
-import { dependsTransitively, isCacerts, isRemoteIstiod, istioChart, stackResources, types } from "./lib";
+import {
+    dependsTransitively,
+    isCacerts,
+    isRemoteIstiod,
+    istioChart,
+    istioNamespace,
+    stackResources,
+    types,
+} from "./lib";
 
 /** Every primary istiod install depends, directly or transitively, on its own cluster's `cacerts` Secret. */
 export const istiodAfterCacerts: StackValidationPolicy = {
@@ -19,7 +27,7 @@ export const istiodAfterCacerts: StackValidationPolicy = {
             if (own.length === 0) {
                 reportViolation(
                     `istiod ${r.name} in cluster ${r.cluster ?? "(no provider)"} has no cacerts Secret in its ` +
-                        `cluster; create cacerts in istio-system there with the same provider, before istiod`,
+                        `cluster; create cacerts in ${istioNamespace} there with the same provider, before istiod`,
                     r.urn,
                 );
             } else if (!own.some((c) => dependsTransitively(r.source, c.source))) {

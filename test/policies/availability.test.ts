@@ -140,38 +140,59 @@ describe("resource-requests-set", () => {
 });
 
 describe("pki-protected", () => {
-    const key = (protect: boolean) => ({
-        type: "tls:index/privateKey:PrivateKey",
-        name: "k",
-        props: { algorithm: "RSA" },
+    const tls = (type: string, protect: boolean, props: Record<string, unknown> = {}) => ({
+        type,
+        name: type.slice(type.lastIndexOf(":") + 1),
+        props,
         protect,
     });
-    it("passes protected PKI, and ignores other resources", async () => {
+    const key = (protect: boolean) => tls("tls:index/privateKey:PrivateKey", protect, { algorithm: "RSA" });
+    const cacerts = (protect: boolean, props: Record<string, unknown> = {}) =>
+        secret("a", "c", { metadata: { name: "cacerts" }, ...props }, { protect });
+    it("passes protected keys and cacerts, and ignores other resources", async () => {
         assert.deepEqual((await runResource(pkiProtected, key(true))).messages, []);
+        assert.deepEqual((await runResource(pkiProtected, cacerts(true))).messages, []);
         assert.deepEqual(
             (await runResource(pkiProtected, secret("a", "s", { metadata: { name: "s" } }))).messages,
             [],
         );
     });
+    it("requires no protect on certificates and CSRs, which earlyRenewalHours replaces", async () => {
+        for (const type of [
+            "tls:index/selfSignedCert:SelfSignedCert",
+            "tls:index/locallySignedCert:LocallySignedCert",
+            "tls:index/certRequest:CertRequest",
+        ]) {
+            const r = tls(type, false, { validityPeriodHours: 17520, earlyRenewalHours: 720 });
+            assert.deepEqual((await runResource(pkiProtected, r)).messages, [], type);
+        }
+    });
     it("reports unprotected keys and cacerts", async () => {
         assert.deepEqual((await runResource(pkiProtected, key(false))).messages, [
-            "tls:index/privateKey:PrivateKey k is not protected; set protect: true (mesh.ca.protect)",
+            "tls:index/privateKey:PrivateKey PrivateKey is not protected; set protect: true (mesh.ca.protect)",
         ]);
+        assert.deepEqual((await runResource(pkiProtected, cacerts(false))).messages, [
+            "kubernetes:core/v1:Secret c is not protected; set protect: true (mesh.ca.protect)",
+        ]);
+    });
+    it("identifies cacerts and keys even when their data is unknown, and skips an unknown name", async () => {
         assert.equal(
-            (await runResource(pkiProtected, secret("a", "c", { metadata: { name: "cacerts" } }))).messages
-                .length,
+            (await runResource(pkiProtected, cacerts(false, { stringData: unknown }))).messages.length,
             1,
         );
-    });
-    it("identifies cacerts even when its data is unknown", async () => {
         assert.equal(
             (
                 await runResource(
                     pkiProtected,
-                    secret("a", "c", { metadata: { name: "cacerts" }, stringData: unknown }),
+                    tls("tls:index/privateKey:PrivateKey", false, { algorithm: unknown }),
                 )
             ).messages.length,
             1,
         );
+        assert.deepEqual(await runResource(pkiProtected, secret("a", "c", { metadata: { name: unknown } })), {
+            messages: [],
+            urns: [],
+            couldNotRun: false,
+        });
     });
 });

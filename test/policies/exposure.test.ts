@@ -117,6 +117,7 @@ describe("east-west-gateway-ports", () => {
             "a",
             "gateway",
             gatewayValues("n", {
+                networkGateway: undefined,
                 service: { type: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8"], ports },
             }),
         );
@@ -125,6 +126,54 @@ describe("east-west-gateway-ports", () => {
             "east-west gateway a-eastwestgateway does not expose 15017 (tls-webhook); add it",
             "east-west gateway a-eastwestgateway maps port 15443 to 15444; set targetPort 15443",
             "east-west gateway a-eastwestgateway exposes port 80; expose only 15021, 15443, 15012, 15017",
+        ]);
+        // No network and no service.ports: the chart's default ports (15021, 80, 443) are no east-west gateway's.
+        const defaults = chart("a", "gateway", gatewayValues("n", { networkGateway: undefined }));
+        assert.deepEqual((await runResource(eastWestGatewayPorts, defaults)).messages, [
+            "east-west gateway a-eastwestgateway does not expose 15012 (tls-istiod); add it",
+            "east-west gateway a-eastwestgateway does not expose 15017 (tls-webhook); add it",
+            "east-west gateway a-eastwestgateway exposes port 80; expose only 15021, 15443, 15012, 15017",
+            "east-west gateway a-eastwestgateway exposes port 443; expose only 15021, 15443, 15012, 15017",
+        ]);
+    });
+    it("passes a network gateway on the chart's networkGatewayPorts, defaulted or restated", async () => {
+        const network = (extra: Record<string, unknown>) => chart("a", "gateway", gatewayValues("n", extra));
+        const restated = {
+            "status-port": { port: 15021, targetPort: 15021 },
+            tls: { port: 15443, targetPort: 15443, protocol: "TCP" },
+            "tls-istiod": { port: 15012 },
+            "tls-webhook": { port: 15017, targetPort: 15017 },
+        };
+        for (const r of [
+            network({}),
+            network({ networkGatewayPorts: {} }),
+            network({ networkGatewayPorts: restated }),
+            network({ networkGatewayPorts: { tls: { port: 15443, targetPort: 15443 } } }),
+            // service.ports is not what the chart exposes once networkGateway is set.
+            network({ service: { type: "LoadBalancer", ports: [{ port: 80, targetPort: 80 }] } }),
+        ]) {
+            assert.deepEqual((await runResource(eastWestGatewayPorts, r)).messages, []);
+        }
+    });
+    it("reports a networkGatewayPorts override that moves, removes or adds a port", async () => {
+        const gw = chart(
+            "a",
+            "gateway",
+            gatewayValues("n", {
+                networkGatewayPorts: {
+                    "status-port": { port: 15021, targetPort: 15021 },
+                    tls: { port: 443, targetPort: 15443 },
+                    "tls-istiod": { port: 15012, targetPort: 15010 },
+                    "tls-webhook": null,
+                    http: { port: 80, targetPort: 8080 },
+                },
+            }),
+        );
+        assert.deepEqual((await runResource(eastWestGatewayPorts, gw)).messages, [
+            "east-west gateway a-eastwestgateway sets networkGatewayPorts.tls to port 443, targetPort 15443; set both to 15443 (or remove the override: the chart's default is right)",
+            "east-west gateway a-eastwestgateway sets networkGatewayPorts.tls-istiod to port 15012, targetPort 15010; set both to 15012 (or remove the override: the chart's default is right)",
+            "east-west gateway a-eastwestgateway removes networkGatewayPorts.tls-webhook, so it does not expose 15017 (tls-webhook); remove that override to keep the chart's port 15017",
+            "east-west gateway a-eastwestgateway adds networkGatewayPorts.http (port 80); expose only 15021, 15443, 15012, 15017",
         ]);
     });
     it("skips unknown servers and ports", async () => {
@@ -138,8 +187,20 @@ describe("east-west-gateway-ports", () => {
             ).messages,
             [],
         );
-        const chartGw = chart("a", "gateway", gatewayValues("n", { service: { ports: unknown } }));
-        assert.deepEqual((await runResource(eastWestGatewayPorts, chartGw)).messages, []);
+        for (const extra of [
+            { networkGateway: undefined, service: { ports: unknown } },
+            { networkGateway: undefined, service: { ports: [{ port: unknown, targetPort: 15021 }] } },
+            { networkGateway: unknown },
+            { networkGatewayPorts: unknown },
+            { networkGatewayPorts: { tls: unknown, "tls-istiod": { port: unknown, targetPort: 15012 } } },
+        ]) {
+            const chartGw = chart("a", "gateway", gatewayValues("n", extra));
+            assert.deepEqual(await runResource(eastWestGatewayPorts, chartGw), {
+                messages: [],
+                urns: [],
+                couldNotRun: false,
+            });
+        }
     });
 });
 

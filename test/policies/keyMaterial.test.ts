@@ -8,7 +8,7 @@ import {
     privateKeysOnlyInCacerts,
     rootKeyAbsent,
 } from "../../policies/keyMaterial";
-import { chart, FakeResource, istiodValues, runResource, runStack, secret, unknown } from "./harness";
+import { chart, FakeResource, istiodValues, runResource, runStack, secret, unknown, urn } from "./harness";
 import { cacertsData, pki } from "./fixtures";
 
 const cacerts = (cluster: string, data: Record<string, unknown>, extra: Partial<FakeResource> = {}) =>
@@ -87,14 +87,42 @@ describe("root-key-absent", () => {
         assert.deepEqual((await runStack(rootKeyAbsent, [byo(pki.intKey)])).messages, []);
         assert.deepEqual((await runStack(rootKeyAbsent, [tls("selfSignedCert", "root", {})])).messages, []);
     });
-    it("reports the root key in cacerts, and signing in the stack, in bring-your-own mode", async () => {
-        const out = await runStack(rootKeyAbsent, [
-            byo(pki.rootKey),
-            tls("locallySignedCert", "int", { caPrivateKeyPem: unknown }),
-        ]);
-        assert.deepEqual(out.messages, [
-            "int signs an intermediate with the root's private key, which puts that key in the state; issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)",
-            "kubernetes:core/v1:Secret a-cacerts holds the root CA's private key at stringData.ca-key.pem; remove it: only the intermediate's key belongs in the mesh",
+    // external-root mode: the brought root's secret key signs the intermediates here.
+    const externalRoot = (rootKey: string) => [
+        byo(pki.intKey),
+        tls("locallySignedCert", "int", {
+            caCertPem: pki.rootCert,
+            caPrivateKeyPem: rootKey,
+            isCaCertificate: true,
+        }),
+    ];
+    const signs =
+        "int signs an intermediate with the root's private key, which puts that key in the state; issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)";
+    it("passes external-root mode (intermediates signed here) unless configured", async () => {
+        assert.deepEqual((await runStack(rootKeyAbsent, externalRoot(pki.rootKey))).messages, []);
+        assert.deepEqual(
+            (await runStack(rootKeyAbsent, externalRoot(pki.rootKey), { requireExternalRoot: false }))
+                .messages,
+            [],
+        );
+    });
+    it("config override: requireExternalRoot refuses signing in the stack, once per intermediate", async () => {
+        for (const rootKey of [pki.rootKey, unknown]) {
+            const out = await runStack(rootKeyAbsent, externalRoot(rootKey), { requireExternalRoot: true });
+            assert.deepEqual(out.messages, [signs]);
+            assert.deepEqual(out.urns, [
+                urn({ type: "tls:index/locallySignedCert:LocallySignedCert", name: "int" }),
+            ]);
+        }
+    });
+    it("reports the root key in cacerts, in any mode", async () => {
+        const leak = [byo(pki.rootKey), tls("locallySignedCert", "int", { caPrivateKeyPem: unknown })];
+        const inCacerts =
+            "kubernetes:core/v1:Secret a-cacerts holds the root CA's private key at stringData.ca-key.pem; remove it: only the intermediate's key belongs in the mesh";
+        assert.deepEqual((await runStack(rootKeyAbsent, leak)).messages, [inCacerts]);
+        assert.deepEqual((await runStack(rootKeyAbsent, leak, { requireExternalRoot: true })).messages, [
+            signs,
+            inCacerts,
         ]);
     });
     it("config override: requireExternalRoot refuses a generated root", async () => {

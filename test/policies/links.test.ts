@@ -7,6 +7,9 @@ import {
     remoteSecretKubeconfig,
     remoteSecretShape,
 } from "../../policies/links";
+import * as lib from "../../policies/lib";
+import * as clusterLink from "../../components/clusterLink";
+import * as names from "../../stacks/names";
 import { chart, FakeResource, istiodValues, runResource, runStack, secret, unknown } from "./harness";
 
 /** A kubeconfig as istioctl create-remote-secret writes it. */
@@ -45,6 +48,14 @@ function remoteSecret(reader: string, source: string, patch: Record<string, unkn
     });
 }
 
+describe("policy names shared with the program", () => {
+    it("are the program's own, not copies", () => {
+        assert.equal(lib.istioNamespace, names.istioNamespace);
+        assert.equal(lib.networkLabel, names.networkLabel);
+        assert.equal(lib.readerServiceAccount, clusterLink.readerServiceAccount);
+    });
+});
+
 describe("cluster-names-unique", () => {
     it("passes distinct DNS-1123 names", async () => {
         const out = await runStack(clusterNamesUnique, [
@@ -70,6 +81,13 @@ describe("cluster-names-unique", () => {
             "istiod b-istiod sets no global.multiCluster.clusterName; set it to the cluster's unique name",
             "istiod c-istiod has cluster name \"Bad_Name\", not a DNS-1123 label; use lowercase letters, digits and '-', at most 63 characters",
             'istiod d-istiod has cluster name "a", already used by a-istiod; give every cluster its own name',
+        ]);
+        const long = await runStack(clusterNamesUnique, [
+            named("a", "a".repeat(63)),
+            named("b", "b".repeat(64)),
+        ]);
+        assert.deepEqual(long.messages, [
+            `istiod b-istiod has cluster name "${"b".repeat(64)}", not a DNS-1123 label; use lowercase letters, digits and '-', at most 63 characters`,
         ]);
         const unknownName = await runStack(clusterNamesUnique, [named("a", unknown), named("b", unknown)]);
         assert.deepEqual(unknownName.messages, []);
@@ -200,6 +218,24 @@ describe("remote-secret-kubeconfig", () => {
             { server: "https://127.0.0.1:6443" },
             {},
             "server https://127.0.0.1:6443 is a loopback address; use the address other clusters reach it at",
+        ],
+        [
+            "a *.localhost server",
+            { server: "https://api.localhost:6443" },
+            {},
+            "server https://api.localhost:6443 is a loopback address; use the address other clusters reach it at",
+        ],
+        [
+            "a 0.0.0.0 server",
+            { server: "https://0.0.0.0:6443" },
+            {},
+            "server https://0.0.0.0:6443 is a loopback address; use the address other clusters reach it at",
+        ],
+        [
+            "an IPv6 loopback server",
+            { server: "https://[::1]:6443" },
+            {},
+            "server https://[::1]:6443 is a loopback address; use the address other clusters reach it at",
         ],
         [
             "insecure",
