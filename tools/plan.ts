@@ -60,7 +60,12 @@ function parseArgs(argv: string[]): Args {
 function policyConfigFor(args: Args, stack: string): PolicyConfig {
     if (args.policyConfig !== undefined) return loadPolicyConfig(args.policyConfig);
     const file = path.join(repoRoot, "policies", `config.${stack}.json`);
-    return fs.existsSync(file) ? loadPolicyConfig(file) : {};
+    if (fs.existsSync(file)) return loadPolicyConfig(file);
+    process.stderr.write(
+        `note: no policies/config.${stack}.json: the pack's default levels apply (mandatory but the ` +
+            `recommendation); pass --policy-config policies/config.dev.json for dev-grade checks\n`,
+    );
+    return {};
 }
 
 function renderViolations(vs: readonly Violation[]): string {
