@@ -56,16 +56,20 @@ function parseArgs(argv: string[]): Args {
     return args;
 }
 
-/** `--policy-config <file>`, else `policies/config.<stack>.json` when it exists, else the pack's defaults. */
-function policyConfigFor(args: Args, stack: string): PolicyConfig {
-    if (args.policyConfig !== undefined) return loadPolicyConfig(args.policyConfig);
+/**
+ * `--policy-config <file>`, else `policies/config.<stack>.json` when it exists, else the pack's defaults
+ * (with a note to say so, printed once the plan is made).
+ */
+function policyConfigFor(args: Args, stack: string): { config: PolicyConfig; note?: string } {
+    if (args.policyConfig !== undefined) return { config: loadPolicyConfig(args.policyConfig) };
     const file = path.join(repoRoot, "policies", `config.${stack}.json`);
-    if (fs.existsSync(file)) return loadPolicyConfig(file);
-    process.stderr.write(
-        `note: no policies/config.${stack}.json: the pack's default levels apply (mandatory but the ` +
+    if (fs.existsSync(file)) return { config: loadPolicyConfig(file) };
+    return {
+        config: {},
+        note:
+            `note: no policies/config.${stack}.json: the pack's default levels apply (mandatory but the ` +
             `recommendation); pass --policy-config policies/config.dev.json for dev-grade checks\n`,
-    );
-    return {};
+    };
 }
 
 function renderViolations(vs: readonly Violation[]): string {
@@ -83,9 +87,10 @@ async function main(): Promise<number> {
         const config: StackConfig =
             args.stack !== undefined ? loadStackFile(args.stack) : loadConfigFile(args.config!);
         // Read before planning, so that a bad policy config fails fast.
-        const policyConfig = policyConfigFor(args, config.stack);
+        const policies = policyConfigFor(args, config.stack);
         const result = await plan(config);
-        const violations = await evaluatePolicies(result.resources, policyConfig);
+        const violations = await evaluatePolicies(result.resources, policies.config);
+        if (policies.note) process.stderr.write(policies.note);
         if (args.json) {
             const policy = violations.map(({ policy, level, urn, message }) => ({
                 policy,
