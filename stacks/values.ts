@@ -108,7 +108,9 @@ export function eastWestGatewayValues(mesh: MeshSettings, cluster: ClusterSpec):
             type: ew.serviceType,
             ...(cluster.network === undefined ? { ports: istiodExposurePorts } : {}),
             // A fixed IP is served on the gateway's own ports by every node that receives traffic for it
-            // (kube-proxy's externalIPs); a NodePort alone would listen only on ports 30000-32767.
+            // (kube-proxy's externalIPs); a NodePort alone would listen only on ports 30000-32767. istiod
+            // takes a Service's externalIPs as its external addresses whatever its type, so the network
+            // gateway is announced at the same address.
             ...(ew.address !== undefined && isIpAddress(ew.address) ? { externalIPs: [ew.address] } : {}),
             ...(ew.sourceRanges ? { loadBalancerSourceRanges: [...ew.sourceRanges] } : {}),
             ...(ew.serviceAnnotations ? { annotations: { ...ew.serviceAnnotations } } : {}),
