@@ -129,7 +129,8 @@ const notApplicable = (reason?: string): never => {
     throw new NotApplicable(reason);
 };
 
-function optionsOf(r: PlannedResource): PolicyResourceOptions {
+/** A planned resource's options as policies receive them. */
+export function optionsOf(r: PlannedResource): PolicyResourceOptions {
     return {
         protect: r.protect,
         ignoreChanges: [],
@@ -231,7 +232,7 @@ export async function evaluatePolicies(
         }
         if (isStackPolicy(policy)) {
             const args: StackValidationArgs = {
-                resources: stackResources(resources, providerOf),
+                resources: policyResources(resources, providerOf),
                 stackTags: noTags,
                 getConfig,
                 notApplicable,
@@ -250,7 +251,7 @@ export async function evaluatePolicies(
 }
 
 /** The stack's resources as `validateStack` receives them: parents and dependencies resolved to objects. */
-function stackResources(
+export function policyResources(
     resources: readonly PlannedResource[],
     providerOf: (r: PlannedResource) => PolicyResource["provider"],
 ): PolicyResource[] {

@@ -11,6 +11,8 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy/policy";
 import { unknownCheckingProxy, UnknownValueError } from "../../policies/lib";
+import { optionsOf, policyResources } from "../../policies/runner";
+import { PlannedResource } from "../../tools/planner";
 
 /** The wire protocol's unknown string: what a preview sends for a value known only after apply. */
 export const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -39,13 +41,28 @@ function providerOf(cluster: string | undefined): ResourceValidationArgs["provid
     return { type, name: cluster, urn: urnOf({ type, name: cluster }), props: unknownCheckingProxy({}) };
 }
 
-const opts = (r: FakeResource) => ({
-    protect: r.protect ?? false,
-    ignoreChanges: [],
-    aliases: [],
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    additionalSecretOutputs: [],
-});
+/**
+ * A fixture as the planner records a resource, so that the runner's own code turns it into policy
+ * arguments: what a test checks is then what `npm run plan` evaluates.
+ */
+function planned(r: FakeResource, urnOfName: (name: string) => string = (n) => n): PlannedResource {
+    const toUrns = (names: readonly string[] | undefined) => (names ?? []).map(urnOfName);
+    return {
+        urn: urnOf(r),
+        type: r.type,
+        name: r.name,
+        parent: r.parent ? urnOfName(r.parent) : null,
+        cluster: r.cluster ?? null,
+        provider: null,
+        dependsOn: toUrns(r.dependsOn),
+        propertyDependencies: Object.fromEntries(
+            Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, toUrns(v)]),
+        ),
+        protect: r.protect ?? false,
+        custom: true,
+        rawInputs: structuredClone(r.props ?? {}),
+    };
+}
 
 /** What a policy run reported: messages, and whether it could not run (an unknown value read). */
 export interface Outcome {
@@ -84,7 +101,7 @@ export async function runResource(
         name: r.name,
         urn: urnOf(r),
         props: unknownCheckingProxy(structuredClone(r.props ?? {})),
-        opts: opts(r),
+        opts: optionsOf(planned(r)),
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
@@ -106,34 +123,17 @@ export async function runStack(
     rs: readonly FakeResource[],
     config: Record<string, unknown> = {},
 ): Promise<Outcome> {
-    const made = rs.map((r): PolicyResource => {
-        const provider = providerOf(r.cluster);
-        return {
-            type: r.type,
-            name: r.name,
-            urn: urnOf(r),
-            props: unknownCheckingProxy(structuredClone(r.props ?? {})),
-            opts: opts(r),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: () => false,
-            asType: () => undefined,
-            ...(provider ? { provider } : {}),
-        };
-    });
-    const byName = new Map(made.map((m) => [m.name, m]));
-    const get = (n: string) => {
-        const m = byName.get(n);
-        if (!m) throw new Error(`fixture: no resource named ${n}`);
-        return m;
+    const byName = new Map(rs.map((r) => [r.name, r]));
+    const urnOfName = (n: string) => {
+        const r = byName.get(n);
+        if (!r) throw new Error(`fixture: no resource named ${n}`);
+        return urnOf(r);
     };
-    rs.forEach((r, i) => {
-        const m = made[i]!;
-        m.dependencies = (r.dependsOn ?? []).map(get);
-        for (const [k, v] of Object.entries(r.propertyDependencies ?? {}))
-            m.propertyDependencies[k] = v.map(get);
-        if (r.parent) m.parent = get(r.parent);
-    });
+    const clusterOf = new Map(rs.map((r) => [urnOf(r), r.cluster]));
+    const made: PolicyResource[] = policyResources(
+        rs.map((r) => planned(r, urnOfName)),
+        (p) => providerOf(clusterOf.get(p.urn)),
+    );
     const args: StackValidationArgs = {
         resources: made,
         stackTags: new Map(),
