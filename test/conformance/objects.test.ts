@@ -4,15 +4,15 @@
  * stacks and a topology that sets every optional knob, so that no emitted shape goes unchecked.
  */
 import { strict as assert } from "node:assert";
-import { crossNetworkGateway, istiodGateway, istiodVirtualService } from "../stacks/istioObjects";
-import { isUnknown, loadStackFile, Plan, plainInputs, plan } from "../tools/planner";
-import { mesh, primary, remote, stackConfig } from "./support/fixtures";
+import { crossNetworkGateway, istiodGateway, istiodVirtualService } from "../../stacks/istioObjects";
+import { isUnknown, loadStackFile, Plan, plainInputs, plan } from "../../tools/planner";
+import { mesh, primary, remote, stackConfig } from "../support/fixtures";
 import {
     IstioChart,
     unknownValuePaths,
     validateGatewayValues,
     validateIstioObject,
-} from "./support/istioSchemas";
+} from "../support/istioSchemas";
 
 /** Values with each unknown (known only after apply) replaced by a string, which is what it will be. */
 function known(v: unknown): unknown {

@@ -8,7 +8,7 @@ import {
     unknownValuePaths,
     validateGatewayValues,
     validateIstioObject,
-} from "./istioSchemas";
+} from "../support/istioSchemas";
 
 /** The cross-network Gateway of Istio's multi-network guides, exposing every `*.local` service by SNI. */
 const crossNetworkGateway = {
