@@ -26,3 +26,12 @@ export function istioNamespaceMetadata(cluster: ClusterSpec): {
             : {}),
     };
 }
+
+/**
+ * The namespace label that turns on sidecar injection for the mesh's install: `istio.io/rev=<revision>` when
+ * the mesh has a revision (the injection webhooks of a revisioned install match only that), otherwise
+ * `istio-injection=enabled`. Application namespaces of every cluster carry it, whatever their role.
+ */
+export function injectionLabel(revision: string | undefined): Readonly<Record<string, string>> {
+    return revision ? { "istio.io/rev": revision } : { "istio-injection": "enabled" };
+}
