@@ -5,7 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ClusterSpec, projectName } from "../stacks/topology";
-import { isLoopbackHost } from "../stacks/validate";
+import { isLoopbackHost } from "../stacks/checks";
+import { remoteSecretName } from "../stacks/names";
 
 /** The service account the `base` chart creates for remote readers. */
 export const readerServiceAccount = "istio-reader-service-account";
@@ -102,7 +103,7 @@ export class ClusterLink extends pulumi.ComponentResource {
                 `${name}-in-${reader.name}`,
                 {
                     metadata: {
-                        name: `istio-remote-secret-${source.name}`,
+                        name: remoteSecretName(source.name),
                         namespace: reader.namespace.metadata.name,
                         labels: { "istio/multiCluster": "true" },
                         annotations: { "networking.istio.io/cluster": source.name },

@@ -7,7 +7,10 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { projectName, Topology } from "./topology";
 import { TopologyError, validateTopology } from "./validate";
 
-/** Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`; throws `TopologyError` listing every problem. */
+/**
+ * Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`, and refuses any other key of the project;
+ * throws `TopologyError` listing every problem.
+ */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
     const result = validateTopology({
@@ -17,6 +20,9 @@ export function loadTopology(): Topology {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),
         },
+        // pulumi.Config reads one key at a time; the runtime's map (PULUMI_CONFIG from the CLI) lists them all,
+        // so a misspelt top-level key (`istio-multicluster:cluster`) is refused instead of ignored.
+        configKeys: Object.keys(runtimeConfig.allConfig()),
     });
     if (!result.ok) throw new TopologyError(result.errors);
     return result.topology;
