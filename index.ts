@@ -14,6 +14,7 @@ import { EastWestGateway } from "./components/eastWestGateway";
 import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
 import { TrustAnchor } from "./components/trustAnchor";
+import { ownValue } from "./stacks/checks";
 import { loadTopology } from "./stacks/config";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespaceMetadata } from "./stacks/names";
@@ -67,7 +68,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             mesh: topology.mesh,
             cluster,
             namespace: s.namespace,
-            cacerts: trustAnchor.cacerts[cluster.name]!,
+            cacerts: ownValue(trustAnchor.cacerts, cluster.name)!,
             servesRemotes: plan.remotes.length > 0,
         },
         { provider: s.provider },
@@ -137,7 +138,8 @@ for (const { cluster } of mesh.clusters) {
 for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.eastWestGateway)) {
     const { cluster } = plan;
     const s = of(cluster.name);
-    const attached = clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary!];
+    const link = clusterLinks.get(cluster.name);
+    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
     s.gateway = new EastWestGateway(
         cluster.name,
         {

@@ -99,8 +99,10 @@ export class ClusterLink extends pulumi.ComponentResource {
         );
         const remoteSecrets: Record<string, k8s.core.v1.Secret> = {};
         for (const reader of args.readers) {
+            // `${name}/in/${reader}`: '/' is in no cluster name, so no other source and reader pair (`a-in` and
+            // `b`, say) and no `${name}-reader-token` can spell the same name.
             remoteSecrets[reader.name] = new k8s.core.v1.Secret(
-                `${name}-in-${reader.name}`,
+                `${name}/in/${reader.name}`,
                 {
                     metadata: {
                         name: remoteSecretName(source.name),
