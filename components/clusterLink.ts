@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ClusterSpec, projectName } from "../stacks/topology";
-import { isLoopbackHost } from "../stacks/checks";
+import { excerpt, isLoopbackHost } from "../stacks/checks";
 import { remoteSecretName } from "../stacks/names";
 
 /** The service account the `base` chart creates for remote readers. */
@@ -84,7 +84,7 @@ export class ClusterLink extends pulumi.ComponentResource {
             const host = safeHost(s);
             if (host === undefined || isLoopbackHost(host)) {
                 throw new pulumi.ResourceError(
-                    `${source.configPath ?? `cluster ${source.name}`}: the API server address ${JSON.stringify(s)} ` +
+                    `${source.configPath ?? `cluster ${source.name}`}: the API server address ${excerpt(s)} ` +
                         `is ${host === undefined ? "not a URL" : "a loopback address"}, which the other clusters ` +
                         `cannot reach; set \`apiServer\` there to an https address they can`,
                     this,

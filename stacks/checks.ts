@@ -235,13 +235,13 @@ export const excerptLength = 40;
 /**
  * A value as a message may show it: short, escaped (nothing outside printable ASCII, so no control characters,
  * terminal escapes or forged lines), never a map or list's content, never anything that looks like key
- * material or spans lines (described by its size instead).
+ * material (described by its size instead).
  */
 export function excerpt(v: unknown): string {
     if (Array.isArray(v)) return `a list of ${v.length}`;
     if (typeof v === "object" && v !== null) return "a map";
     if (typeof v !== "string") return String(v);
-    if (looksLikeSecret(v) || /[\r\n]/.test(v)) {
+    if (looksLikeSecret(v)) {
         const lines = v.split(/\r\n|\r|\n/).length;
         return `a text of ${v.length} characters${lines > 1 ? ` on ${lines} lines` : ""} (not shown)`;
     }

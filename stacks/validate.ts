@@ -253,6 +253,7 @@ class Reader {
         min: number,
         fallback?: number,
         max = Number.MAX_SAFE_INTEGER,
+        why = "",
     ): number | undefined {
         const v = configValue(obj, key);
         if (v === undefined) return fallback;
@@ -262,7 +263,7 @@ class Reader {
                 `must be a whole number of at least ${min}, got ${excerpt(v)}`,
             );
         }
-        if (v > max) return this.fail(`${path}.${key}`, `${v} is more than ${max}; use at most ${max}`);
+        if (v > max) return this.fail(`${path}.${key}`, `${v} is more than ${max}${why}; use at most ${max}`);
         return v;
     }
 
@@ -605,7 +606,8 @@ function isoDay(date: string | number): string {
 
 /** The checks every CA certificate of the mesh passes: a CA, allowed to sign, valid now. */
 function checkCaCertificate(r: Reader, path: string, cert: X509Certificate, what: string, now: number): void {
-    if (!cert.ca)
+    // Node's `ca` is OpenSSL's check: basicConstraints CA:true and, if the key usage is restricted, keyCertSign.
+    if (!cert.ca && canSign(cert))
         r.fail(path, "is not a CA certificate (basicConstraints CA:true); istiod cannot sign with it");
     else if (!canSign(cert))
         r.fail(
@@ -640,7 +642,16 @@ function readCa(
     ]);
     // X.509 cannot name a time after the year 9999: a validity that ends later cannot be issued.
     const maxDays = Math.floor((endOfTime - now) / day);
-    const rootValidityDays = r.integer(ca, "rootValidityDays", path, 1, caDefaults.rootValidityDays, maxDays);
+    const untilYear9999 = " (the days from today to the end of 9999, the last year a certificate can name)";
+    const rootValidityDays = r.integer(
+        ca,
+        "rootValidityDays",
+        path,
+        1,
+        caDefaults.rootValidityDays,
+        maxDays,
+        untilYear9999,
+    );
     const intermediateValidityDays = r.integer(
         ca,
         "intermediateValidityDays",
@@ -648,6 +659,7 @@ function readCa(
         1,
         caDefaults.intermediateValidityDays,
         maxDays,
+        untilYear9999,
     );
     if (
         rootValidityDays !== undefined &&
@@ -707,7 +719,7 @@ function readCa(
             if (!primaries.includes(cluster)) {
                 r.fail(
                     p,
-                    `${excerpt(cluster)} is not a primary; intermediates are for primaries: ${primaries.join(", ")}`,
+                    `${excerpt(cluster)} is not a primary; intermediates are for primaries: ${primaries.filter(isDnsLabel).join(", ") || "none"}`,
                 );
                 continue;
             }
@@ -755,7 +767,7 @@ function readCa(
                 `${path}.intermediates`,
                 "cannot be combined with `rootKey`; bring the root key or the intermediates, not both",
             );
-        if (rootCert && intermediateValidityDays !== undefined) {
+        if (rootCert?.ca && intermediateValidityDays !== undefined) {
             const needed = now + intermediateValidityDays * day;
             if (Date.parse(rootCert.validTo) < needed && Date.parse(rootCert.validTo) > now) {
                 r.fail(
