@@ -5,7 +5,21 @@
  */
 import { strict as assert } from "node:assert";
 import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { validateTopology } from "../../stacks/validate";
+import {
+    evaluate,
+    loadConfigFile,
+    plan,
+    Plan,
+    planDocument,
+    PlanRefused,
+    stackConfigFromDocument,
+    StackConfig,
+} from "../../tools/planner";
 import {
     ClusterDoc,
     fakeCertPem,
@@ -16,7 +30,7 @@ import {
     stackConfig,
     topologies,
 } from "../support/fixtures";
-import { labelledKey, testPki } from "../support/testPki";
+import { testPki } from "../support/testPki";
 
 const M = "istio-multicluster:mesh";
 const C = "istio-multicluster:clusters";
@@ -681,7 +695,6 @@ describe("input hardening (issue 9)", () => {
                     assert.deepEqual(errors, row.errors);
                     for (const e of errors) {
                         for (const secret of row.never ?? []) assert.ok(!e.includes(secret), `echoed: ${e}`);
-                        // eslint-disable-next-line no-control-regex
                         assert.ok(
                             !/[\u0000-\u001f\u007f\u2028\u2029]/.test(e),
                             `raw control character: ${e}`,
@@ -692,4 +705,196 @@ describe("input hardening (issue 9)", () => {
             }
         });
     }
+});
+
+async function refusal(p: Promise<unknown>): Promise<PlanRefused> {
+    try {
+        await p;
+    } catch (e) {
+        assert.ok(e instanceof PlanRefused, `not a PlanRefused: ${String(e)}`);
+        return e;
+    }
+    assert.fail("the config was accepted");
+}
+
+/** Plans `config` and checks that no two resources share a URN (the planner refuses that too). */
+async function planned(config: StackConfig): Promise<Plan> {
+    const p = await plan(config);
+    const urns = p.resources.map((r) => r.urn);
+    assert.equal(new Set(urns).size, urns.length);
+    return p;
+}
+
+const names = (p: Plan, type: string) =>
+    p.resources
+        .filter((r) => r.type === type)
+        .map((r) => r.name)
+        .sort();
+
+describe("input hardening (issue 9): the whole program", () => {
+    describe("4. URN collisions", () => {
+        it("a primary named root keeps its key apart from the mesh's root key", async () => {
+            const p = await planned(
+                stackConfig(mesh(), [primary("root", "network1"), remote("cluster2", "root", "network2")]),
+            );
+            assert.deepEqual(names(p, "tls:index/privateKey:PrivateKey"), [
+                "mesh1-root-key",
+                "mesh1/root-key",
+            ]);
+        });
+
+        it("a + b-in-c and a-in-b + c: four primaries, twelve remote secrets", async () => {
+            const p = await planned(
+                stackConfig(mesh(), [
+                    primary("a", "n1"),
+                    primary("b-in-c", "n2"),
+                    primary("a-in-b", "n3"),
+                    primary("c", "n4"),
+                ]),
+            );
+            const secrets = names(p, "kubernetes:core/v1:Secret").filter((n) => n.includes("/in/"));
+            assert.equal(secrets.length, 12);
+            assert.ok(secrets.includes("a/in/b-in-c") && secrets.includes("a-in-b/in/c"), secrets.join(" "));
+        });
+
+        it("a reader named reader-token next to a source named a-in", async () => {
+            const p = await planned(
+                stackConfig(mesh(), [
+                    primary("a", "n1"),
+                    primary("a-in", "n2"),
+                    primary("reader-token", "n3"),
+                ]),
+            );
+            const secrets = names(p, "kubernetes:core/v1:Secret");
+            assert.ok(secrets.includes("a-in-reader-token") && secrets.includes("a/in/reader-token"));
+        });
+
+        it("the planner refuses a program that registers one URN twice", async () => {
+            const program = () => {
+                new pulumi.ComponentResource("test:index:Thing", "twice");
+                new pulumi.ComponentResource("test:index:Thing", "twice");
+                return {};
+            };
+            await assert.rejects(evaluate(stackConfig(mesh(), twoClusters()), program), {
+                message:
+                    "the program registered 1 URN(s) more than once, which the engine refuses: " +
+                    "urn:pulumi:test::istio-multicluster::pulumi:pulumi:Stack$test:index:Thing::twice",
+            });
+        });
+    });
+
+    describe("5. prototype keys", () => {
+        it("a primary named constructor plans, its links and outputs keyed by its name", async () => {
+            const p = await planned(
+                stackConfig(mesh(), [primary("constructor", "n1"), remote("valueof", "constructor", "n2")]),
+            );
+            assert.deepEqual(p.outputs.links, { constructor: ["valueof"] });
+            assert.deepEqual(Object.keys(p.outputs.clusters as object), ["constructor", "valueof"]);
+        });
+
+        it("a primary named constructor plans with intermediates brought for it", async () => {
+            const p = await planned(
+                stackConfig(
+                    mesh({
+                        ca: {
+                            rootCert: fakeCertPem("ROOT"),
+                            intermediates: {
+                                constructor: { cert: fakeCertPem("INT1"), key: { secure: "v1:x" } },
+                            },
+                        },
+                    }),
+                    [primary("constructor", "n1"), remote("hasownproperty", "constructor", "n2")],
+                ),
+            );
+            assert.deepEqual(
+                names(p, "kubernetes:core/v1:Secret").filter((n) => n.endsWith("cacerts")),
+                ["mesh1-constructor-cacerts"],
+            );
+        });
+    });
+
+    describe("10. unknown keys under the program, and in stack files", () => {
+        it("a misspelt top-level key is refused by the program itself", async () => {
+            const e = await refusal(
+                plan(stackConfig(mesh(), twoClusters(), { extra: { "istio-multicluster:cluster": [] } })),
+            );
+            assert.deepEqual(e.problems, [
+                "istio-multicluster:cluster: unknown key; did you mean `istio-multicluster:clusters`?",
+            ]);
+        });
+
+        it("a bare key without the project prefix beside the same key with it", () => {
+            assert.throws(
+                () =>
+                    stackConfigFromDocument(
+                        "t",
+                        {
+                            config: {
+                                "istio-multicluster:mesh": mesh(),
+                                mesh: mesh(),
+                                clusters: twoClusters(),
+                            },
+                        },
+                        "Pulumi.t.yaml",
+                    ),
+                (e: unknown) => {
+                    assert.ok(e instanceof PlanRefused);
+                    assert.deepEqual(e.problems, [
+                        'Pulumi.t.yaml: config keys "istio-multicluster:mesh" and "mesh" are both ' +
+                            '"istio-multicluster:mesh"; keep one of them',
+                    ]);
+                    return true;
+                },
+            );
+        });
+
+        it("a misspelt `config:`", () => {
+            assert.throws(
+                () => stackConfigFromDocument("t", { confg: { mesh: mesh() } }, "Pulumi.t.yaml"),
+                (e: unknown) => {
+                    assert.ok(e instanceof PlanRefused);
+                    assert.deepEqual(e.problems, [
+                        'Pulumi.t.yaml: "confg" is not a key of a stack file; did you mean `config`?',
+                    ]);
+                    return true;
+                },
+            );
+        });
+
+        it("YAML merge keys are resolved as Pulumi's reader resolves them", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "merge-"));
+            try {
+                const file = path.join(dir, "Pulumi.merge.yaml");
+                fs.writeFileSync(
+                    file,
+                    [
+                        "config:",
+                        "  istio-multicluster:mesh:",
+                        "    meshId: mesh1",
+                        "    istio: { version: 1.30.3 }",
+                        "  istio-multicluster:clusters:",
+                        "    - &c1",
+                        "      name: cluster1",
+                        "      role: primary",
+                        "      network: network1",
+                        "      context: ctx-cluster1",
+                        "      apiServer: https://cluster1.example.com:6443",
+                        "    - <<: *c1",
+                        "      name: cluster2",
+                        "      role: remote",
+                        "      primary: cluster1",
+                        "      network: network2",
+                        "      context: ctx-cluster2",
+                        "      apiServer: https://cluster2.example.com:6443",
+                        "",
+                    ].join("\n"),
+                );
+                const merged = await planned(loadConfigFile(file, "test"));
+                const written = await planned(stackConfig(mesh(), twoClusters()));
+                assert.deepEqual(planDocument(merged), planDocument(written));
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
 });
