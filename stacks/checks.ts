@@ -34,11 +34,12 @@ export function isDnsSubdomain(s: string): boolean {
 }
 
 /**
- * A host name another machine can resolve: a DNS-1123 subdomain whose last label is not all digits (which
- * would make `10.0.0.256` a "host name" rather than the bad IPv4 address it is).
+ * A host name another machine can resolve: a DNS-1123 subdomain whose last label is not a number (decimal, or
+ * hex as `0x7f`). URL parsers take such a name for an IPv4 address in another notation (`0x7f.1` is 127.0.0.1
+ * to them), and `10.0.0.256` is a bad IPv4 address, not a host name.
  */
 export function isHostName(s: string): boolean {
-    return isDnsSubdomain(s) && !/^[0-9]+$/.test(s.slice(s.lastIndexOf(".") + 1));
+    return isDnsSubdomain(s) && !/^([0-9]+|0x[0-9a-f]*)$/i.test(s.slice(s.lastIndexOf(".") + 1));
 }
 
 /** A Kubernetes label value: empty, or at most 63 letters, digits, '-', '_', '.' starting and ending alphanumeric. */
@@ -206,12 +207,20 @@ export function parseQuantity(s: string): number | undefined {
     const [, sign, number, suffix] = m as unknown as [string, string, string, string | undefined];
     const binary: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
     const decimal: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-    let scale = 1;
-    if (suffix === undefined) scale = 1;
-    else if (Object.hasOwn(binary, suffix)) scale = 1024 ** binary[suffix]!;
-    else if (Object.hasOwn(decimal, suffix)) scale = 10 ** decimal[suffix]!;
-    else scale = 10 ** Number(suffix.slice(1));
-    const value = (sign === "-" ? -1 : 1) * Number(number) * scale;
+    // Decimal scales go into the number's own exponent, so that `5e-324` is not rounded to 0 on the way.
+    let value: number;
+    if (suffix !== undefined && Object.hasOwn(binary, suffix))
+        value = Number(number) * 1024 ** binary[suffix]!;
+    else {
+        const exponent =
+            suffix === undefined
+                ? 0
+                : Object.hasOwn(decimal, suffix)
+                  ? decimal[suffix]!
+                  : Number(suffix.slice(1));
+        value = Number(`${number}e${exponent}`);
+    }
+    if (sign === "-") value = -value;
     return Number.isFinite(value) ? value : undefined;
 }
 
