@@ -17,6 +17,7 @@ import {
     checkApiServer,
     didYouMean,
     excerpt,
+    excerptLength,
     ipFamily,
     isDnsLabel,
     isDnsSubdomain,
@@ -228,7 +229,7 @@ class Reader {
     dnsLabel(obj: Obj, key: string, path: string, required: boolean): string | undefined {
         const v = this.matching(obj, key, path, required, (s) => dns1123LabelPattern.test(s), dnsLabelWhat);
         if (v !== undefined && v.length > nameLimits.dnsLabel)
-            return this.fail(`${path}.${key}`, `${excerpt(v)} is longer than 63 characters`);
+            return this.fail(`${path}.${key}`, `${excerpt(v)} is longer than 63 characters; shorten it`);
         return v;
     }
 
@@ -240,7 +241,7 @@ class Reader {
         const allowed = value.length - (worst.name.length - worst.limit);
         this.fail(
             path,
-            `${excerpt(value)} (${value.length} characters) makes ${worst.what} ${worst.name.length} characters ` +
+            `${excerpt(value)}${value.length > excerptLength ? "" : ` (${value.length} characters)`} makes ${worst.what} ${worst.name.length} characters ` +
                 `long, over ${worst.by}'s limit of ${worst.limit}; use at most ${allowed} characters`,
         );
         return false;
@@ -1058,7 +1059,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             "a Kubernetes label value (letters, digits, '-', '_', '.')",
         );
         if (network !== undefined && !isLabelValue(network))
-            r.fail(`${path}.network`, `${excerpt(network)} is longer than 63 characters`);
+            r.fail(`${path}.network`, `${excerpt(network)} is longer than 63 characters; shorten it`);
         let access: ClusterAccess | undefined;
         const hasContext = configValue(c, "context") !== undefined;
         const hasKubeconfig = configValue(c, "kubeconfig") !== undefined;

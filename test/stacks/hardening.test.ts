@@ -351,7 +351,7 @@ const refused: Record<string, Row[]> = {
             name: "a revision that makes the istiod release longer than Helm allows",
             mesh: mesh({ istio: { version: "1.30.3", revision: "r".repeat(47) } }),
             errors: [
-                `${M}.istio.revision: "${"r".repeat(40)}…" (47 characters) (47 characters) makes the istiod Helm ` +
+                `${M}.istio.revision: "${"r".repeat(40)}…" (47 characters) makes the istiod Helm ` +
                     "release 54 characters long, over Helm's limit of 53; use at most 46 characters",
             ],
         },
@@ -654,7 +654,9 @@ const refused: Record<string, Row[]> = {
         {
             name: "a 200 KB value: a short excerpt",
             mesh: mesh({ meshId: "x".repeat(200_000) }),
-            errors: [`${M}.meshId: "${"x".repeat(40)}…" (200000 characters) is longer than 63 characters`],
+            errors: [
+                `${M}.meshId: "${"x".repeat(40)}…" (200000 characters) is longer than 63 characters; shorten it`,
+            ],
         },
         {
             name: "control characters and a forged line in a value",

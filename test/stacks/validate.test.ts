@@ -77,7 +77,9 @@ const refused: Row[] = [
     {
         name: "meshId longer than 63 characters",
         mesh: mesh({ meshId: "m".repeat(64) }),
-        errors: [`${M}.meshId: "${"m".repeat(40)}…" (64 characters) is longer than 63 characters`],
+        errors: [
+            `${M}.meshId: "${"m".repeat(40)}…" (64 characters) is longer than 63 characters; shorten it`,
+        ],
     },
     {
         name: "misspelt key meshID",
