@@ -5,8 +5,11 @@
 import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
 import { MeshSecurity } from "../../components/meshSecurity";
-import { evaluate, Plan, plainInputs, plan, PlannedResource } from "../../tools/planner";
+import { evaluate, Plan, plainInputs, plan, PlannedResource, runProgram } from "../../tools/planner";
 import { ClusterDoc, mesh, primary, remote, stackConfig } from "../support/fixtures";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
 
 const T = {
     component: "multicluster:security:MeshSecurity",
@@ -171,8 +174,20 @@ describe("MeshSecurity", () => {
     });
 
     it("a refused security config registers no resource at all", async () => {
+        const seen: string[] = [];
+        const spying = () => {
+            const monitor = runtimeSettings.getMonitor() as {
+                registerResource(req: { getType(): string; getName(): string }, cb: unknown): void;
+            };
+            const register = monitor.registerResource.bind(monitor);
+            monitor.registerResource = (req, cb) => {
+                if (req.getType() !== "pulumi:pulumi:Stack") seen.push(`${req.getType()}::${req.getName()}`);
+                register(req, cb);
+            };
+            return runProgram();
+        };
         await assert.rejects(
-            plan(config([primary("c1")], [{ name: "kube-system" }])),
+            evaluate(config([primary("c1")], [{ name: "kube-system" }]), spying),
             (e: Error & { problems?: string[] }) => {
                 assert.deepEqual(e.problems, [
                     'istio-multicluster:namespaces[0].name: "kube-system" is reserved by Kubernetes for its own system; list only application namespaces',
@@ -180,6 +195,10 @@ describe("MeshSecurity", () => {
                 return true;
             },
         );
+        assert.deepEqual(seen, []);
+        // The same spy sees the program's resources when the config is good.
+        await evaluate(config([primary("c1")]), spying);
+        assert.ok(seen.includes(`${T.pa}::c1/istio-system/default`), seen.join("\n"));
     });
 
     it("refuses an object whose namespace the cluster does not create", async () => {
