@@ -195,7 +195,7 @@ describe("MeshSecurity", () => {
                 return true;
             },
         );
-        assert.deepEqual(seen, []);
+        assert.deepEqual([...seen], []);
         // The same spy sees the program's resources when the config is good.
         await evaluate(config([primary("c1")]), spying);
         assert.ok(seen.includes(`${T.pa}::c1/istio-system/default`), seen.join("\n"));
