@@ -7,12 +7,14 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { projectName, Topology } from "./topology";
 import { TopologyError, validateTopology } from "./validate";
 
-/** Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`; throws `TopologyError` listing every problem. */
+/** Reads `istio-multicluster:mesh`, `clusters`, `namespaces` and `security`; throws `TopologyError` listing every problem. */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
     const result = validateTopology({
         mesh: readObject(config, "mesh"),
         clusters: readObject(config, "clusters"),
+        namespaces: readObject(config, "namespaces"),
+        security: readObject(config, "security"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

@@ -4,6 +4,7 @@
  * decides whether a topology is possible.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MeshNamespace, SecuritySettings } from "./security";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -96,6 +97,8 @@ export interface EastWestSettings extends WorkloadSettings {
 export interface MeshSettings {
     readonly meshId: string;
     readonly trustDomain: string;
+    /** Trust domains istiod treats as its own (`istio-multicluster:security.trustDomainAliases`); absent: none. */
+    readonly trustDomainAliases?: readonly string[];
     readonly istio: IstioSettings;
     readonly ca: CaSettings;
     readonly controlPlane: WorkloadSettings;
@@ -128,6 +131,10 @@ export interface ClusterSpec {
 export interface Topology {
     readonly mesh: MeshSettings;
     readonly clusters: readonly ClusterSpec[];
+    /** Application namespaces, created in every cluster (`istio-multicluster:namespaces`). */
+    readonly namespaces: readonly MeshNamespace[];
+    /** Mesh-wide security settings (`istio-multicluster:security`). */
+    readonly security: SecuritySettings;
 }
 
 /** True when the clusters span more than one network. */

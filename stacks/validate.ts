@@ -21,11 +21,15 @@ import {
     Topology,
     WorkloadSettings,
 } from "./topology";
+import { validateSecurity } from "./security";
 
 /** The raw input: the two config values as parsed from JSON, and whether Pulumi holds each key as secret. */
 export interface RawConfig {
     readonly mesh: unknown;
     readonly clusters: unknown;
+    /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
+    readonly namespaces?: unknown;
+    readonly security?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
 }
 
@@ -759,8 +763,10 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries);
+    const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
+    if (!sec.ok) r.errors.push(...sec.errors);
 
-    if (r.errors.length > 0 || meshId === undefined || version === undefined) {
+    if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
     }
     return {
@@ -769,11 +775,16 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             mesh: {
                 meshId,
                 trustDomain,
+                ...(sec.security.trustDomainAliases.length > 0
+                    ? { trustDomainAliases: sec.security.trustDomainAliases }
+                    : {}),
                 istio: prune({ version, revision }),
                 ca,
                 controlPlane,
             },
             clusters,
+            namespaces: sec.namespaces,
+            security: sec.security,
         },
     };
 }

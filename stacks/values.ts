@@ -58,6 +58,7 @@ export function primaryIstiodValues(
         ...(mesh.controlPlane.pdb ? { pdb: { maxUnavailable: 1 } } : {}),
         meshConfig: {
             trustDomain: mesh.trustDomain,
+            ...(mesh.trustDomainAliases ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
             defaultConfig: { proxyMetadata: { ...dnsProxyMetadata } },
         },
     };

@@ -107,6 +107,8 @@ describe("mesh, primary-remote on two networks", () => {
             "multicluster:istio:IstioRemote": ["c2"],
             "multicluster:istio:EastWestGateway": ["c1", "c2"],
             "multicluster:mesh:ClusterLink": ["c2"],
+            // The mesh-wide STRICT PeerAuthentication, on the primary only.
+            "multicluster:security:MeshSecurity": ["c1"],
         });
     });
 
@@ -239,6 +241,7 @@ describe("mesh, multi-primary on two networks", () => {
             "multicluster:istio:IstioPrimary": ["c1", "c2"],
             "multicluster:istio:EastWestGateway": ["c1", "c2"],
             "multicluster:mesh:ClusterLink": ["c1", "c2"],
+            "multicluster:security:MeshSecurity": ["c1", "c2"],
         });
         const exposed = v.p.resources
             .filter((r) => r.type.startsWith("kubernetes:networking.istio.io"))
