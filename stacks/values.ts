@@ -160,7 +160,10 @@ export function eastWestGatewayValues(mesh: MeshSettings, cluster: ClusterSpec):
             ...(ew.serviceType === "NodePort" && ew.address !== undefined && isIpAddress(ew.address)
                 ? { externalIPs: [ew.address] }
                 : {}),
-            ...(ew.sourceRanges ? { loadBalancerSourceRanges: [...ew.sourceRanges] } : {}),
+            // Kubernetes refuses loadBalancerSourceRanges on any other type (mesh-wide ranges reach NodePorts too).
+            ...(ew.serviceType === "LoadBalancer" && ew.sourceRanges
+                ? { loadBalancerSourceRanges: [...ew.sourceRanges] }
+                : {}),
             ...(ew.serviceAnnotations ? { annotations: { ...ew.serviceAnnotations } } : {}),
         },
         ...gatewayScaling(ew),

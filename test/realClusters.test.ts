@@ -250,4 +250,17 @@ describe("externalIPs only where they are the mechanism", () => {
         assert.equal(at(values(p, "c1-eastwestgateway"), "service", "externalIPs"), undefined);
         assert.deepEqual(at(values(p, "c2-eastwestgateway"), "service", "externalIPs"), ["198.51.100.8"]);
     });
+
+    it("mesh-wide source ranges restrict load balancers only: Kubernetes refuses them on a NodePort", async () => {
+        const p = await plan(
+            stackConfig(mesh({ eastWest: { sourceRanges: ["10.0.0.0/8"] } }), [
+                primary("c1", "n1"),
+                primary("c2", "n2", { eastWest: { serviceType: "NodePort", address: "198.51.100.8" } }),
+            ]),
+        );
+        assert.deepEqual(at(values(p, "c1-eastwestgateway"), "service", "loadBalancerSourceRanges"), [
+            "10.0.0.0/8",
+        ]);
+        assert.equal(at(values(p, "c2-eastwestgateway"), "service", "loadBalancerSourceRanges"), undefined);
+    });
 });

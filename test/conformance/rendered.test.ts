@@ -129,9 +129,11 @@ const cases: Case[] = [
         lb: "ip",
     },
     {
-        label: "three primaries on three networks (NodePort, load balancer, load balancer at a fixed IP), a remote on its primary's network",
+        label:
+            "three primaries on three networks (NodePort, load balancer, load balancer at a fixed IP), a remote " +
+            "on its primary's network, mesh-wide source ranges",
         config: () =>
-            stackConfig(mesh(rev), [
+            stackConfig(mesh({ ...rev, eastWest: { sourceRanges: ["10.0.0.0/8"] } }), [
                 primary("c1", "n1"),
                 primary("c2", "n2", { eastWest: { serviceType: "NodePort", address: "192.0.2.2" } }),
                 primary("c3", "n3", ewLb("198.51.100.3")),
