@@ -10,7 +10,15 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ApplyOutputs, loadStackFile, Plan, plainInputs, plan, StackConfig } from "../../tools/planner";
 import { helm, helmStats, K8sObject, template } from "../support/helm";
-import { mesh, primary, remote, stackConfig } from "../support/fixtures";
+import {
+    mesh,
+    primary,
+    remote,
+    stackConfig,
+    TopologyName,
+    topologies,
+    topologyConfig,
+} from "../support/fixtures";
 import { referenceDir } from "../support/istioSchemas";
 
 const charts = path.join(referenceDir(), "charts");
@@ -142,6 +150,11 @@ const cases: Case[] = [
         lb: "ip",
     },
 ];
+
+// And the canonical topologies every other test uses.
+for (const name of Object.keys(topologies) as TopologyName[]) {
+    cases.push({ label: `the canonical topology ${name}`, config: () => topologyConfig(name), lb: "ip" });
+}
 
 /** The clusters of a stack config, read back from its JSON values. */
 function clusterFacts(config: StackConfig): {
