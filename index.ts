@@ -149,7 +149,9 @@ for (const { cluster } of mesh.clusters) {
                 provider: s.provider,
                 namespace: s.namespace,
                 server: apiServerOf(cluster),
-                readerAccount: s.base!,
+                // The istiod release (either profile) brings the reader ClusterRole and its binding; base only
+                // the service account. Before it, the primaries' informers would get 403s.
+                readerAccount: s.istiod!,
                 configPath: `istio-multicluster:clusters[${cluster.index}]`,
             },
             readers: readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace })),

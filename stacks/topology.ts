@@ -21,6 +21,11 @@ export interface IstioSettings {
     readonly version: string;
     /** Revision (`1-30-3`); when set, every chart, label and exposure uses it. */
     readonly revision?: string;
+    /**
+     * Whether the `default` revision tag points at the revision in every cluster (`mesh.istio.defaultTag`).
+     * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.
+     */
+    readonly defaultTag?: boolean;
 }
 
 /** An intermediate CA brought from outside for one primary. */

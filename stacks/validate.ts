@@ -573,12 +573,13 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     const istioPath = `${meshPath}.istio`;
     let version: string | undefined;
     let revision: string | undefined;
+    let defaultTag: boolean | undefined;
     if (!istio) {
         if (meshGiven && mesh.istio === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
-        r.knownKeys(istio, istioPath, ["version", "revision"]);
+        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag"]);
         version = r.matching(
             istio,
             "version",
@@ -593,6 +594,16 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 `${istioPath}.revision`,
                 "`default` is reserved by Istio for the default revision tag; omit `revision` or pick another name",
             );
+        }
+        // The `default` revision tag (issue 7): only a revision can carry it.
+        if (istio.defaultTag !== undefined) {
+            defaultTag = r.boolean(istio, "defaultTag", istioPath, true);
+            if (defaultTag && istio.revision === undefined) {
+                r.fail(
+                    `${istioPath}.defaultTag`,
+                    "only with `revision`: without one the install already is the default; remove `defaultTag`",
+                );
+            }
         }
     }
     const cpObj = r.object(mesh, "controlPlane", meshPath) ?? {};
@@ -778,7 +789,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 ...(sec.security.trustDomainAliases.length > 0
                     ? { trustDomainAliases: sec.security.trustDomainAliases }
                     : {}),
-                istio: prune({ version, revision }),
+                istio: prune({ version, revision, defaultTag }),
                 ca,
                 controlPlane,
             },
