@@ -8,14 +8,31 @@ import { projectName, Topology } from "./topology";
 import { TopologyError, validateTopology } from "./validate";
 
 /**
- * Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`, and refuses any other key of the project;
- * throws `TopologyError` listing every problem.
+ * A refused stack configuration, as the program's entry reports it. A `pulumi.RunError`: the Pulumi CLI's Node
+ * host prints its message once and no stack trace (any other error is "failed with an unhandled exception",
+ * a trace, and the problem list a second time). `problems` keeps the list for the offline plan.
+ */
+export class ConfigRefused extends pulumi.RunError {
+    public readonly problems: readonly string[];
+
+    constructor(cause: TopologyError) {
+        super(cause.message);
+        this.name = "ConfigRefused";
+        this.problems = cause.problems;
+    }
+}
+
+/**
+ * Reads `istio-multicluster:mesh`, `clusters`, `namespaces` and `security`, and refuses any other key of the
+ * project; throws `ConfigRefused` listing every problem, before anything is registered.
  */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
     const result = validateTopology({
         mesh: readObject(config, "mesh"),
         clusters: readObject(config, "clusters"),
+        namespaces: readObject(config, "namespaces"),
+        security: readObject(config, "security"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),
@@ -24,7 +41,7 @@ export function loadTopology(): Topology {
         // so a misspelt top-level key (`istio-multicluster:cluster`) is refused instead of ignored.
         configKeys: Object.keys(runtimeConfig.allConfig()),
     });
-    if (!result.ok) throw new TopologyError(result.errors);
+    if (!result.ok) throw new ConfigRefused(new TopologyError(result.errors));
     return result.topology;
 }
 

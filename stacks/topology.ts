@@ -4,6 +4,7 @@
  * decides whether a topology is possible.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MeshNamespace, SecuritySettings } from "./security";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -13,7 +14,7 @@ export const projectName = "istio-multicluster";
  * project not listed here is refused as unknown (a misspelling would otherwise be ignored): a new config
  * section adds its key here.
  */
-export const topLevelConfigKeys: readonly string[] = ["mesh", "clusters"];
+export const topLevelConfigKeys: readonly string[] = ["mesh", "clusters", "namespaces", "security"];
 
 /** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
 export type ClusterRole = "primary" | "remote";
@@ -27,6 +28,11 @@ export interface IstioSettings {
     readonly version: string;
     /** Revision (`1-30-3`); when set, every chart, label and exposure uses it. */
     readonly revision?: string;
+    /**
+     * Whether the `default` revision tag points at the revision in every cluster (`mesh.istio.defaultTag`).
+     * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.
+     */
+    readonly defaultTag?: boolean;
 }
 
 /** An intermediate CA brought from outside for one primary. */
@@ -103,6 +109,8 @@ export interface EastWestSettings extends WorkloadSettings {
 export interface MeshSettings {
     readonly meshId: string;
     readonly trustDomain: string;
+    /** Trust domains istiod treats as its own (`istio-multicluster:security.trustDomainAliases`); absent: none. */
+    readonly trustDomainAliases?: readonly string[];
     readonly istio: IstioSettings;
     readonly ca: CaSettings;
     readonly controlPlane: WorkloadSettings;
@@ -135,6 +143,10 @@ export interface ClusterSpec {
 export interface Topology {
     readonly mesh: MeshSettings;
     readonly clusters: readonly ClusterSpec[];
+    /** Application namespaces, created in every cluster (`istio-multicluster:namespaces`). */
+    readonly namespaces: readonly MeshNamespace[];
+    /** Mesh-wide security settings (`istio-multicluster:security`). */
+    readonly security: SecuritySettings;
 }
 
 /** True when the clusters span more than one network. */

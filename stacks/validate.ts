@@ -48,6 +48,7 @@ import {
     topLevelConfigKeys,
     WorkloadSettings,
 } from "./topology";
+import { validateSecurity } from "./security";
 import { releaseNames } from "./values";
 
 // Earlier homes of these checks: other modules import them from here.
@@ -57,6 +58,9 @@ export { isIpAddress, isLoopbackHost } from "./checks";
 export interface RawConfig {
     readonly mesh: unknown;
     readonly clusters: unknown;
+    /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
+    readonly namespaces?: unknown;
+    readonly security?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /**
      * Every config key the stack sets (`<namespace>:<name>`, all namespaces), when the caller can list them:
@@ -930,12 +934,13 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     const istioPath = `${meshPath}.istio`;
     let version: string | undefined;
     let revision: string | undefined;
+    let defaultTag: boolean | undefined;
     if (!istio) {
         if (meshGiven && configValue(mesh, "istio") === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
-        r.knownKeys(istio, istioPath, ["version", "revision"]);
+        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag"]);
         version = r.matching(
             istio,
             "version",
@@ -956,6 +961,16 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             !r.derived(`${istioPath}.revision`, revision, namesFromRevision(revision))
         ) {
             revision = undefined;
+        }
+        // The `default` revision tag (issue 7): only a revision can carry it.
+        if (configValue(istio, "defaultTag") !== undefined) {
+            defaultTag = r.boolean(istio, "defaultTag", istioPath, true);
+            if (defaultTag && configValue(istio, "revision") === undefined) {
+                r.fail(
+                    `${istioPath}.defaultTag`,
+                    "only with `revision`: without one the install already is the default; remove `defaultTag`",
+                );
+            }
         }
     }
     const cpObj = r.object(mesh, "controlPlane", meshPath) ?? {};
@@ -1191,8 +1206,11 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries, at);
+    const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
+    if (!sec.ok)
+        for (const e of sec.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
-    if (r.errors.length > 0 || meshId === undefined || version === undefined) {
+    if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
     }
     return {
@@ -1201,11 +1219,16 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             mesh: {
                 meshId,
                 trustDomain,
-                istio: prune({ version, revision }),
+                ...(sec.security.trustDomainAliases.length > 0
+                    ? { trustDomainAliases: sec.security.trustDomainAliases }
+                    : {}),
+                istio: prune({ version, revision, defaultTag }),
                 ca,
                 controlPlane,
             },
             clusters,
+            namespaces: sec.namespaces,
+            security: sec.security,
         },
     };
 }

@@ -623,7 +623,9 @@ const refused: Record<string, Row[]> = {
         {
             name: "a top-level key far from any",
             configKeys: [`${M}`, `${C}`, "istio-multicluster:colour"],
-            errors: ["istio-multicluster:colour: unknown key; this project reads: mesh, clusters"],
+            errors: [
+                "istio-multicluster:colour: unknown key; this project reads: mesh, clusters, namespaces, security",
+            ],
         },
         {
             name: "a path written as one key name",

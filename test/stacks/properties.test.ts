@@ -244,7 +244,7 @@ describe("input hardening, properties", () => {
         );
     });
 
-    it("whatever the cluster names, no two resources share a URN", async () => {
+    it("whatever the cluster and namespace names, no two resources share a URN", async () => {
         const piece = fc.constantFrom(
             "a",
             "b",
@@ -265,10 +265,11 @@ describe("input hardening, properties", () => {
                     fc.constant(names),
                     fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }),
                     fc.boolean(),
+                    fc.uniqueArray(name, { maxLength: 3 }),
                 ),
             );
         await fc.assert(
-            fc.asyncProperty(topology, async ([names, remotes, networks]) => {
+            fc.asyncProperty(topology, async ([names, remotes, networks, namespaces]) => {
                 const first = names[0]!;
                 const clusters = names.map((n, i) =>
                     i > 0 && remotes[i]
@@ -276,7 +277,13 @@ describe("input hardening, properties", () => {
                         : primary(n, networks ? `net-${i}` : undefined),
                 );
                 // plan() itself refuses a URN registered twice; the set check says so again.
-                const p = await plan(stackConfig(mesh(), clusters));
+                const extra = {
+                    "istio-multicluster:namespaces": namespaces.map((n) => ({
+                        name: n,
+                        denyByDefault: true,
+                    })),
+                };
+                const p = await plan(stackConfig(mesh(), clusters, { extra }));
                 const urns = p.resources.map((r) => r.urn);
                 assert.equal(new Set(urns).size, urns.length);
             }),
