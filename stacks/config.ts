@@ -7,12 +7,15 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { projectName, Topology } from "./topology";
 import { TopologyError, validateTopology } from "./validate";
 
-/** Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`; throws `TopologyError` listing every problem. */
+/** Reads `istio-multicluster:mesh`, `clusters`, `services`, `externalServices` and `ingress`; throws `TopologyError` listing every problem. */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
     const result = validateTopology({
         mesh: readObject(config, "mesh"),
         clusters: readObject(config, "clusters"),
+        services: readObject(config, "services"),
+        externalServices: readObject(config, "externalServices"),
+        ingress: readObject(config, "ingress"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

@@ -4,6 +4,7 @@
  * decides whether a topology is possible.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { TrafficSpec } from "./traffic";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -115,6 +116,13 @@ export interface ClusterSpec {
     readonly primary?: string;
     /** The Istio network; undefined when the mesh names no networks. */
     readonly network?: string;
+    /**
+     * The locality region of the cluster's nodes (their `topology.kubernetes.io/region` label), which locality
+     * failover and distribution name; undefined when not declared.
+     */
+    readonly region?: string;
+    /** The zone of the cluster's nodes (`topology.kubernetes.io/zone`), if declared; only with `region`. */
+    readonly zone?: string;
     readonly access: ClusterAccess;
     /** The API server address other clusters use to read this one. */
     readonly apiServer?: string;
@@ -128,6 +136,8 @@ export interface ClusterSpec {
 export interface Topology {
     readonly mesh: MeshSettings;
     readonly clusters: readonly ClusterSpec[];
+    /** Global services, external services and ingress (stacks/traffic.ts); undefined means none. */
+    readonly traffic?: TrafficSpec;
 }
 
 /** True when the clusters span more than one network. */

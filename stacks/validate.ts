@@ -21,12 +21,17 @@ import {
     Topology,
     WorkloadSettings,
 } from "./topology";
+import { validateTraffic } from "./traffic";
 
 /** The raw input: the two config values as parsed from JSON, and whether Pulumi holds each key as secret. */
 export interface RawConfig {
     readonly mesh: unknown;
     readonly clusters: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
+    /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
+    readonly services?: unknown;
+    readonly externalServices?: unknown;
+    readonly ingress?: unknown;
 }
 
 /** Either a topology or the full list of problems. */
@@ -625,6 +630,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "role",
             "primary",
             "network",
+            "region",
+            "zone",
             "context",
             "kubeconfig",
             "apiServer",
@@ -681,6 +688,24 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
         if (network !== undefined && network.length > 63)
             r.fail(`${path}.network`, `${quote(network)} is longer than 63 characters`);
+        const region = r.matching(
+            c,
+            "region",
+            path,
+            false,
+            labelValue,
+            "a Kubernetes label value (the nodes' region)",
+        );
+        const zone = r.matching(
+            c,
+            "zone",
+            path,
+            false,
+            labelValue,
+            "a Kubernetes label value (the nodes' zone)",
+        );
+        if (zone !== undefined && region === undefined)
+            r.fail(`${path}.zone`, "needs `region`; set the region too");
         let access: ClusterAccess | undefined;
         if (c.context !== undefined && c.kubeconfig !== undefined) {
             r.fail(path, "set exactly one of `context` and `kubeconfig`, not both");
@@ -738,7 +763,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             clusters.push({
                 name,
                 role,
-                ...prune({ primary, network, apiServer }),
+                ...prune({ primary, network, region, zone, apiServer }),
                 access,
                 eastWest,
                 index: i,
@@ -759,6 +784,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries);
+    const traffic = validateTraffic(raw, clusters);
+    r.errors.push(...traffic.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined) {
         return { ok: false, errors: r.errors };
@@ -774,6 +801,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 controlPlane,
             },
             clusters,
+            ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
         },
     };
 }
