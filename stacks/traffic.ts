@@ -843,7 +843,7 @@ function readIngress(
                     "a Kubernetes quantity such as 500m or 2Gi",
                 );
         }
-        resources = res as ResourceSettings;
+        resources = res;
     }
 
     const hosts: IngressHost[] = [];
