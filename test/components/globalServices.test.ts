@@ -13,6 +13,7 @@ import {
     plan,
     stackConfigFromDocument,
 } from "../../tools/planner";
+import { longestChain } from "../../tools/graph";
 import { ClusterDoc, mesh, primary, remote } from "../support/fixtures";
 
 function config(clusters: ClusterDoc[], traffic: Record<string, unknown>) {
@@ -230,5 +231,31 @@ describe("IngressGateway on a remote, and no traffic at all", () => {
                 return true;
             },
         );
+    });
+});
+
+describe("traffic and the dependency depth", () => {
+    it("adds no step to the longest chain, at any number of clusters", async () => {
+        const many = (n: number) =>
+            Array.from({ length: n }, (_, i) =>
+                primary(`c${i + 1}`, `n${i + 1}`, { region: `region${(i % 2) + 1}` }),
+            );
+        const withTraffic = {
+            services: [
+                { ...helloworld, distribute: undefined, failover: { order: ["region1", "region2"] } },
+                cache,
+            ],
+            externalServices: [httpbin],
+            ingress,
+        };
+        const chains: number[] = [];
+        for (const [n, traffic] of [
+            [2, {}],
+            [2, withTraffic],
+            [6, withTraffic],
+        ] as const) {
+            chains.push(longestChain((await plan(config(many(n), traffic))).resources).length);
+        }
+        assert.deepEqual(chains, [chains[0], chains[0], chains[0]]);
     });
 });
