@@ -928,11 +928,13 @@ function readIngress(
 /**
  * Validates `istio-multicluster:services`, `externalServices` and `ingress` against the validated clusters:
  * every problem at once, each with its config path and fix. A missing key is an empty list (no ingress); when
- * none of the three is set, `traffic` is undefined.
+ * none of the three is set, `traffic` is undefined. `namespaceNames` are the mesh's application namespaces
+ * (`istio-multicluster:namespaces`); undefined or empty, service namespaces are not cross-checked yet.
  */
 export function validateTraffic(
     raw: RawTraffic,
     clusters: readonly ClusterSpec[],
+    namespaceNames?: readonly string[],
 ): { readonly traffic?: TrafficSpec; readonly errors: readonly string[] } {
     if (raw.services === undefined && raw.externalServices === undefined && raw.ingress === undefined) {
         return { errors: [] };
@@ -972,26 +974,33 @@ export function validateTraffic(
         externalServices.push(ext);
     });
     const ingress = raw.ingress === undefined ? undefined : readIngress(p, raw.ingress, clusters, services);
-    return { traffic: prune({ services, externalServices, ingress }), errors: p.errors };
+    const namespaceProblems = checkServiceNamespaces(services, namespaceNames, externalServices);
+    return {
+        traffic: prune({ services, externalServices, ingress }),
+        errors: [...p.errors, ...namespaceProblems],
+    };
 }
 
 /**
- * Services whose namespace is not one of the mesh's application namespaces (`istio-multicluster:namespaces`),
- * as problems with their path. Undefined or empty `namespaceNames` means the namespaces are not known yet:
- * nothing is checked.
+ * Services (and external services outside `istio-system`) whose namespace is not one of the mesh's application
+ * namespaces (`istio-multicluster:namespaces`), as problems with their path: their objects could not be
+ * created there. Undefined or empty `namespaceNames` means the namespaces are not known yet: nothing is checked.
  */
 export function checkServiceNamespaces(
     services: readonly GlobalService[],
     namespaceNames: readonly string[] | undefined,
+    externalServices: readonly ExternalService[] = [],
 ): string[] {
     if (namespaceNames === undefined || namespaceNames.length === 0) return [];
-    return services
-        .filter((s) => !namespaceNames.includes(s.namespace))
-        .map(
-            (s) =>
-                `${P}:services[${s.index}].namespace: ${quote(s.namespace)} is not one of istio-multicluster:namespaces ` +
-                `(${namespaceNames.join(", ")}); add it there or move the service`,
-        );
+    const problem = (key: string, s: { namespace: string; index: number }) =>
+        `${P}:${key}[${s.index}].namespace: ${quote(s.namespace)} is not one of istio-multicluster:namespaces ` +
+        `(${namespaceNames.join(", ")}); add it there or move the service`;
+    return [
+        ...services.filter((s) => !namespaceNames.includes(s.namespace)).map((s) => problem("services", s)),
+        ...externalServices
+            .filter((e) => e.namespace !== istioSystem && !namespaceNames.includes(e.namespace))
+            .map((e) => problem("externalServices", e)),
+    ];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -553,6 +553,38 @@ describe("traffic: namespaces cross-check (istio-multicluster:namespaces)", () =
         ]);
         assert.deepEqual(checkServiceNamespaces(services, ["sample", "data"]), []);
     });
+    it("checks external services outside istio-system too, and runs inside validateTraffic", () => {
+        const externals = [
+            {
+                name: "a",
+                namespace: "istio-system",
+                hosts: ["a.example.com"],
+                resolution: "DNS" as const,
+                ports: [],
+                index: 0,
+            },
+            {
+                name: "b",
+                namespace: "partners",
+                hosts: ["b.example.com"],
+                resolution: "DNS" as const,
+                ports: [],
+                index: 1,
+            },
+        ];
+        assert.deepEqual(checkServiceNamespaces([], ["sample"], externals), [
+            `${E}[1].namespace: "partners" is not one of istio-multicluster:namespaces (sample); add it there or move the service`,
+        ]);
+        const raw = { services: [helloworld()] };
+        const valid = validate({});
+        assert.ok(valid.ok);
+        const cs = valid.topology.clusters;
+        assert.deepEqual(validateTraffic(raw, cs, ["shop"]).errors, [
+            `${S}[0].namespace: "sample" is not one of istio-multicluster:namespaces (shop); add it there or move the service`,
+        ]);
+        assert.deepEqual(validateTraffic(raw, cs, ["sample"]).errors, []);
+        assert.deepEqual(validateTraffic(raw, cs).errors, []);
+    });
     it("checks nothing while the namespaces are not known", () => {
         assert.deepEqual(checkServiceNamespaces(services, undefined), []);
         assert.deepEqual(checkServiceNamespaces(services, []), []);
