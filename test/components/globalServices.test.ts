@@ -6,6 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import {
+    loadStackFile,
     Plan,
     PlannedResource,
     PlanRefused,
@@ -257,5 +258,60 @@ describe("traffic and the dependency depth", () => {
             chains.push(longestChain((await plan(config(many(n), traffic))).resources).length);
         }
         assert.deepEqual(chains, [chains[0], chains[0], chains[0]]);
+    });
+});
+
+describe("GlobalServices, the dev stack's helloworld", () => {
+    it("applies exactly the seed's DestinationRule and VirtualService in cluster1, after its istiod", async () => {
+        const p = await plan(loadStackFile("dev"));
+        const objects = istioTypes(p).filter((r) => r.name.includes("/"));
+        assert.deepEqual(objects.map((r) => r.name).sort(), [
+            "cluster1/destinationrule/sample/helloworld",
+            "cluster1/virtualservice/sample/helloworld",
+        ]);
+        const h = "helloworld.sample.svc.cluster.local";
+        assert.deepEqual(body(byName(p, "cluster1/destinationrule/sample/helloworld")), {
+            type: "kubernetes:networking.istio.io/v1:DestinationRule",
+            apiVersion: "networking.istio.io/v1",
+            kind: "DestinationRule",
+            metadata: { name: "helloworld", namespace: "sample" },
+            spec: {
+                host: h,
+                trafficPolicy: {
+                    loadBalancer: {
+                        localityLbSetting: {
+                            enabled: true,
+                            distribute: [
+                                { from: "region1/*", to: { "region1/*": 80, "region2/*": 20 } },
+                                { from: "region2/*", to: { "region2/*": 80, "region1/*": 20 } },
+                            ],
+                        },
+                    },
+                    outlierDetection: {
+                        consecutive5xxErrors: 3,
+                        interval: "5s",
+                        baseEjectionTime: "30s",
+                        maxEjectionPercent: 50,
+                    },
+                },
+                subsets: [
+                    { name: "v1", labels: { version: "v1" } },
+                    { name: "v2", labels: { version: "v2" } },
+                ],
+            },
+        });
+        assert.deepEqual(body(byName(p, "cluster1/virtualservice/sample/helloworld")).spec, {
+            hosts: [h],
+            http: [
+                {
+                    match: [{ port: 5000 }],
+                    route: [
+                        { destination: { host: h, subset: "v1", port: { number: 5000 } }, weight: 90 },
+                        { destination: { host: h, subset: "v2", port: { number: 5000 } }, weight: 10 },
+                    ],
+                },
+            ],
+        });
+        for (const r of objects) assert.deepEqual(r.dependsOn, [urnOf(p, "cluster1-istiod")]);
     });
 });
