@@ -84,7 +84,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
     if (trafficRules.length > 0) {
         new GlobalServices(
             cluster.name,
-            { objects: trafficRules, istiod: primary.istiod },
+            // Application namespaces are made elsewhere; istio-system is this cluster's own.
+            { objects: trafficRules, istiod: primary.istiod, namespaces: { "istio-system": s.namespace } },
             { provider: s.provider },
         );
     }

@@ -132,7 +132,7 @@ describe("GlobalServices, multi-primary with a remote", () => {
         });
     });
 
-    it("creates each object with its primary's provider, under its GlobalServices, after exactly its istiod", () => {
+    it("creates each object with its primary's provider, under its GlobalServices, after its istiod and namespace", () => {
         for (const c of ["cluster1", "cluster2"]) {
             const component = p.resources.find(
                 (r) => r.type === "multicluster:traffic:GlobalServices" && r.name === c,
@@ -142,7 +142,11 @@ describe("GlobalServices, multi-primary with a remote", () => {
                 const r = byName(p, `${c}/${n}`);
                 assert.equal(r.cluster, c);
                 assert.equal(r.parent, component.urn);
-                assert.deepEqual(r.dependsOn, [urnOf(p, `${c}-istiod`)]);
+                // istio-system is the cluster's own Namespace resource; application namespaces are made elsewhere.
+                const deps = n.includes("/istio-system/")
+                    ? [`${c}-istio-system`, `${c}-istiod`]
+                    : [`${c}-istiod`];
+                assert.deepEqual(r.dependsOn, deps.map((d) => urnOf(p, d)).sort(), n);
             }
         }
     });
