@@ -232,6 +232,12 @@ class Problems {
         return undefined;
     }
 
+    /** `fail`, for a check that tracks whether everything so far was valid. */
+    refuse(path: string, message: string): false {
+        this.fail(path, message);
+        return false;
+    }
+
     keys(obj: Obj, path: string, allowed: readonly string[]): void {
         for (const k of Object.keys(obj)) {
             if (!allowed.includes(k))
@@ -300,9 +306,9 @@ class Problems {
         if (!m) return undefined;
         let ok = true;
         for (const [k, x] of Object.entries(m)) {
-            if (!keyRe.test(k)) ok = !!this.fail(`${path}.${k}`, "is not a Kubernetes label key");
+            if (!keyRe.test(k)) ok = this.refuse(`${path}.${k}`, "is not a Kubernetes label key");
             else if (typeof x !== "string" || !valueRe.test(x) || x.length > 63)
-                ok = !!this.fail(`${path}.${k}`, `${quote(x)} is not a Kubernetes label value`);
+                ok = this.refuse(`${path}.${k}`, `${quote(x)} is not a Kubernetes label value`);
         }
         return ok ? (m as Record<string, string>) : undefined;
     }
@@ -527,12 +533,12 @@ function readService(
             let ok = true;
             for (const [loc, w] of Object.entries(to)) {
                 const problem = localityProblem(loc, regions);
-                if (problem) ok = !!p.fail(`${dp}.to.${loc}`, problem);
+                if (problem) ok = p.refuse(`${dp}.to.${loc}`, problem);
                 const weight = p.int(w, `${dp}.to.${loc}`, 1, 100);
                 if (weight === undefined) ok = false;
                 else sum += weight;
             }
-            if (ok && sum !== 100) ok = !!p.fail(`${dp}.to`, `weights sum to ${sum}; make them sum to 100`);
+            if (ok && sum !== 100) ok = p.refuse(`${dp}.to`, `weights sum to ${sum}; make them sum to 100`);
             if (ok && from !== undefined) distribute!.push({ from, to: to as Record<string, number> });
         });
     }
@@ -556,7 +562,7 @@ function readService(
             p.keys(s, sp, ["subset", "weight", "labels", "cluster"]);
             const subset = p.label(s.subset, `${sp}.subset`, true);
             if (subset !== undefined && canary.some((c) => c.name === subset)) {
-                ok = !!p.fail(
+                ok = p.refuse(
                     `${sp}.subset`,
                     `${quote(subset)} is listed twice; subset names must be unique`,
                 );

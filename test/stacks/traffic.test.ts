@@ -536,6 +536,23 @@ describe("traffic: refusals", () => {
         ]);
     });
 
+    it("reads a cluster's region and zone, and refuses one that is not a label value", () => {
+        const ok = validate({});
+        assert.ok(ok.ok);
+        assert.deepEqual(
+            ok.topology.clusters.map((c) => [c.name, c.region, c.zone]),
+            [
+                ["cluster1", "region1", undefined],
+                ["cluster2", "region2", undefined],
+                ["cluster3", "region3", "zone-a"],
+            ],
+        );
+        const bad = validate({}, [primary("cluster1", "network1", { region: "us east" })]);
+        assert.deepEqual(!bad.ok && bad.errors, [
+            `istio-multicluster:clusters[0].region: "us east" is not a Kubernetes label value (the nodes' region)`,
+        ]);
+    });
+
     it("leaves the topology without traffic when none of the keys is set", () => {
         const result = validate({});
         assert.equal(result.ok && result.topology.traffic, undefined);
