@@ -735,6 +735,16 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
                 "required with mode MUTUAL; name the Secret holding the client certificate and key",
             );
         }
+        // The sidecar originates TLS on what the caller sends in plain text; a TLS port would be encrypted twice.
+        ports.forEach((port) => {
+            if (port.protocol === "HTTPS" || port.protocol === "TLS") {
+                p.fail(
+                    `${path}.tls`,
+                    `originates TLS, but port ${port.number} (${port.protocol}) already carries the caller's TLS; ` +
+                        `give that port protocol HTTP (with targetPort 443) or TCP, or remove \`tls\``,
+                );
+            }
+        });
         if (mode !== undefined) tls = prune({ mode, sni, credentialName });
     }
     if (name === undefined) return undefined;

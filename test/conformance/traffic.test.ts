@@ -83,7 +83,7 @@ const everyKnob = {
             name: "partner",
             namespace: "shop",
             hosts: ["partner.example.com"],
-            ports: [{ number: 443, name: "mtls", protocol: "TLS" }],
+            ports: [{ number: 80, name: "http", protocol: "HTTP", targetPort: 443 }],
             tls: { mode: "MUTUAL", credentialName: "partner-client", sni: "partner.example.com" },
         },
         {

@@ -468,6 +468,12 @@ describe("traffic: refusals", () => {
                         tls: { mode: "MUTUAL" },
                     },
                     { name: "a", hosts: ["a.example.com"], ports: [{ number: 80 }] },
+                    {
+                        name: "d",
+                        hosts: ["d.example.com"],
+                        ports: [{ number: 443, protocol: "TLS" }],
+                        tls: { mode: "SIMPLE" },
+                    },
                 ],
             },
             [
@@ -479,6 +485,7 @@ describe("traffic: refusals", () => {
                 `${E}[2].hosts[0]: "b.example.com" is already a host of externalServices[1]; declare each host once`,
                 `${E}[3].ports[0].protocol: required; set one of: HTTP, HTTPS, HTTP2, GRPC, TCP, TLS`,
                 `${E}[3].name: "a" in namespace istio-system is already externalServices[0]; names must be unique`,
+                `${E}[4].tls: originates TLS, but port 443 (TLS) already carries the caller's TLS; give that port protocol HTTP (with targetPort 443) or TCP, or remove \`tls\``,
             ],
         ],
         [
