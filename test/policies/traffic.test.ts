@@ -134,6 +134,23 @@ describe("traffic policies on the program's own objects", () => {
     });
 });
 
+describe("traffic policies on objects with nothing set", () => {
+    it("report nothing for a bare DestinationRule, VirtualService and Gateway", async () => {
+        const bare = [dr({ host }), vs({ hosts: [host] }), gw(undefined)];
+        for (const p of [
+            failoverNeedsOutlierDetection,
+            trafficWeightsSum,
+            destinationRuleHostQualified,
+            clientTlsNotDisabled,
+            ingressTlsRequired,
+        ]) {
+            for (const o of bare)
+                assert.deepEqual((await runResource(p, o)).messages, [], `${p.name} ${o.name}`);
+        }
+        assert.deepEqual((await runStack(subsetsRouted, bare)).messages, []);
+    });
+});
+
 describe("failover-needs-outlier-detection", () => {
     it("passes failover with outlier detection, inherited by subsets and ports, and distribute without it", async () => {
         for (const spec of [
