@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
+import type { TrafficSpec } from "./traffic";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -14,7 +15,15 @@ export const projectName = "istio-multicluster";
  * project not listed here is refused as unknown (a misspelling would otherwise be ignored): a new config
  * section adds its key here.
  */
-export const topLevelConfigKeys: readonly string[] = ["mesh", "clusters", "namespaces", "security"];
+export const topLevelConfigKeys: readonly string[] = [
+    "mesh",
+    "clusters",
+    "namespaces",
+    "security",
+    "services",
+    "externalServices",
+    "ingress",
+];
 
 /** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
 export type ClusterRole = "primary" | "remote";
@@ -130,6 +139,13 @@ export interface ClusterSpec {
     readonly primary?: string;
     /** The Istio network; undefined when the mesh names no networks. */
     readonly network?: string;
+    /**
+     * The locality region of the cluster's nodes (their `topology.kubernetes.io/region` label), which locality
+     * failover and distribution name; undefined when not declared.
+     */
+    readonly region?: string;
+    /** The zone of the cluster's nodes (`topology.kubernetes.io/zone`), if declared; only with `region`. */
+    readonly zone?: string;
     readonly access: ClusterAccess;
     /** The API server address other clusters use to read this one. */
     readonly apiServer?: string;
@@ -147,6 +163,8 @@ export interface Topology {
     readonly namespaces: readonly MeshNamespace[];
     /** Mesh-wide security settings (`istio-multicluster:security`). */
     readonly security: SecuritySettings;
+    /** Global services, external services and ingress (stacks/traffic.ts); undefined means none. */
+    readonly traffic?: TrafficSpec;
 }
 
 /** True when the clusters span more than one network. */

@@ -49,6 +49,7 @@ import {
     WorkloadSettings,
 } from "./topology";
 import { validateSecurity } from "./security";
+import { validateTraffic } from "./traffic";
 import { releaseNames } from "./values";
 
 // Earlier homes of these checks: other modules import them from here.
@@ -62,6 +63,10 @@ export interface RawConfig {
     readonly namespaces?: unknown;
     readonly security?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
+    /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
+    readonly services?: unknown;
+    readonly externalServices?: unknown;
+    readonly ingress?: unknown;
     /**
      * Every config key the stack sets (`<namespace>:<name>`, all namespaces), when the caller can list them:
      * keys of this project that the program does not read are then refused. Default: not checked.
@@ -1018,6 +1023,8 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             "role",
             "primary",
             "network",
+            "region",
+            "zone",
             "context",
             "kubeconfig",
             "apiServer",
@@ -1075,6 +1082,24 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         );
         if (network !== undefined && !isLabelValue(network))
             r.fail(`${path}.network`, `${excerpt(network)} is longer than 63 characters; shorten it`);
+        const region = r.matching(
+            c,
+            "region",
+            path,
+            false,
+            isLabelValue,
+            "a Kubernetes label value (the nodes' region)",
+        );
+        const zone = r.matching(
+            c,
+            "zone",
+            path,
+            false,
+            isLabelValue,
+            "a Kubernetes label value (the nodes' zone)",
+        );
+        if (zone !== undefined && region === undefined)
+            r.fail(`${path}.zone`, "needs `region`; set the region too");
         let access: ClusterAccess | undefined;
         const hasContext = configValue(c, "context") !== undefined;
         const hasKubeconfig = configValue(c, "kubeconfig") !== undefined;
@@ -1184,7 +1209,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             clusters.push({
                 name,
                 role,
-                ...prune({ primary, network, apiServer }),
+                ...prune({ primary, network, region, zone, apiServer }),
                 access,
                 eastWest,
                 index: i,
@@ -1209,6 +1234,9 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
     if (!sec.ok)
         for (const e of sec.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
+    const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
+    for (const e of traffic.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
@@ -1229,6 +1257,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             clusters,
             namespaces: sec.namespaces,
             security: sec.security,
+            ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
         },
     };
 }
