@@ -203,8 +203,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
 for (const name of traffic.ingress?.clusters ?? []) {
     const s = of(name);
     const { cluster } = mesh.clusters.find((p) => p.cluster.name === name)!;
-    const attached =
-        cluster.role === "remote" ? clusterLinks.get(name)?.remoteSecrets[cluster.primary!] : undefined;
+    const link = cluster.role === "remote" ? clusterLinks.get(name) : undefined;
+    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
     new IngressGateway(
         name,
         {
