@@ -321,6 +321,12 @@ class Reader {
             if (typeof v !== "string") {
                 ok = false;
                 this.fail(keyPath(p, k), `must be a string, got ${excerpt(v)}; quote it in YAML`);
+            } else if (/PRIVATE KEY-----/.test(v)) {
+                ok = false;
+                this.fail(
+                    keyPath(p, k),
+                    "holds a private key (not shown); key material never goes in an annotation",
+                );
             } else {
                 size += k.length + v.length;
             }

@@ -191,7 +191,8 @@ export function loadConfigFile(file: string, stack?: string): StackConfig {
         // Pulumi reads stack files with Go's YAML v3, which resolves `<<` merge keys; so does the plan.
         doc = YAML.parse(fs.readFileSync(file, "utf8"), { merge: true });
     } catch (e) {
-        throw new PlanRefused(`${file}: ${(e as Error).message}`, []);
+        // The parser's first line says what and where; the code frame after it would echo the file's text.
+        throw new PlanRefused(`${file}: ${(e as Error).message.split("\n")[0]}`, []);
     }
     const name =
         stack ??

@@ -143,6 +143,15 @@ const refused: Record<string, Row[]> = {
             never: [testPki().rootKey.split("\n")[1]!],
         },
         {
+            name: "a private key pasted into a Service annotation",
+            clusters: eastWest(0, { serviceAnnotations: { "example.com/cert": testPki().intKey } }),
+            errors: [
+                `${C}[0].eastWest.serviceAnnotations["example.com/cert"]: holds a private key (not shown); key ` +
+                    "material never goes in an annotation",
+            ],
+            never: [testPki().intKey.split("\n")[1]!],
+        },
+        {
             name: "a certificate with a token after it",
             mesh: withCa({ rootCert: testPki().rootCert + "\ntoken: s3cr3t\n", rootKey: "KEY" }),
             secret: { mesh: true },
