@@ -8,7 +8,16 @@ import fc from "fast-check";
 import { excerpt, parseCidr, parseQuantity } from "../../stacks/checks";
 import { validateTopology } from "../../stacks/validate";
 import { plan } from "../../tools/planner";
-import { ClusterDoc, mesh, primary, rawConfig, remote, stackConfig, topologies } from "../support/fixtures";
+import {
+    ClusterDoc,
+    fakeCertPem,
+    mesh,
+    primary,
+    rawConfig,
+    remote,
+    stackConfig,
+    topologies,
+} from "../support/fixtures";
 
 const twoClusters = (): ClusterDoc[] => topologies.primaryRemoteMultiNetwork().clusters;
 const withAddress = (address: unknown) => {
@@ -228,6 +237,39 @@ describe("input hardening, properties", () => {
                 }
             }),
             { numRuns: 200 },
+        );
+    });
+
+    it("the validator never throws, whatever JSON it is given where", () => {
+        const meshKeys = ["meshId", "trustDomain", "istio", "ca", "controlPlane", "eastWest", "constructor"];
+        const clusterKeys = [
+            "name",
+            "role",
+            "primary",
+            "network",
+            "context",
+            "apiServer",
+            "eastWest",
+            "__proto__",
+        ];
+        fc.assert(
+            fc.property(
+                fc.jsonValue({ maxDepth: 3 }),
+                fc.constantFrom(...meshKeys),
+                fc.constantFrom(...clusterKeys),
+                fc.boolean(),
+                (v, mk, ck, secret) => {
+                    const m = mesh({ [mk]: v });
+                    const cs = twoClusters();
+                    cs[1] = { ...cs[1], [ck]: v };
+                    errorsOf(m, cs, { mesh: secret, clusters: secret });
+                    errorsOf(v, v, { mesh: secret, clusters: secret });
+                    errorsOf(mesh({ ca: { rootCert: fakeCertPem("ROOT"), intermediates: v } }), cs, {
+                        mesh: true,
+                    });
+                },
+            ),
+            { numRuns: 400 },
         );
     });
 
