@@ -13,6 +13,7 @@ import { apiServerOf, ClusterLink } from "./components/clusterLink";
 import { EastWestGateway } from "./components/eastWestGateway";
 import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
+import { SmokeTest } from "./components/smokeTest";
 import { TrustAnchor } from "./components/trustAnchor";
 import { loadTopology } from "./stacks/config";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
@@ -151,6 +152,27 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
         },
         { provider: s.provider },
     );
+}
+
+// The smoke test (opt-in): the update waits until each cluster has been answered from both clusters.
+if (topology.smokeTest) {
+    new SmokeTest("smoke-test", {
+        settings: topology.smokeTest,
+        revision: topology.mesh.istio.revision,
+        clusters: mesh.clusters.map(({ cluster }) => {
+            const attached =
+                cluster.primary && clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary];
+            return {
+                name: cluster.name,
+                provider: of(cluster.name).provider,
+                injection: [of(cluster.name).istiod!, ...(attached ? [attached] : [])],
+            };
+        }),
+        meshReady: [
+            ...mesh.clusters.flatMap(({ cluster }) => of(cluster.name).gateway ?? []),
+            ...clusterLinks.values(),
+        ],
+    });
 }
 
 /** The mesh's root certificate (public, PEM). */

@@ -13,6 +13,7 @@ export function loadTopology(): Topology {
     const result = validateTopology({
         mesh: readObject(config, "mesh"),
         clusters: readObject(config, "clusters"),
+        smokeTest: readObject(config, "smokeTest"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

@@ -4,6 +4,7 @@
  * decides whether a topology is possible.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { SmokeTestSettings } from "./smokeTest";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -128,6 +129,8 @@ export interface ClusterSpec {
 export interface Topology {
     readonly mesh: MeshSettings;
     readonly clusters: readonly ClusterSpec[];
+    /** `istio-multicluster:smokeTest`, when enabled: the cross-cluster sample `pulumi up` waits for. */
+    readonly smokeTest?: SmokeTestSettings;
 }
 
 /** True when the clusters span more than one network. */

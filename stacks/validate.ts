@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { readSmokeTest } from "./smokeTest";
 import {
     CaMode,
     CaSettings,
@@ -26,6 +27,8 @@ import {
 export interface RawConfig {
     readonly mesh: unknown;
     readonly clusters: unknown;
+    /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
+    readonly smokeTest?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
 }
 
@@ -759,6 +762,11 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries);
+    const smoke = readSmokeTest(
+        raw.smokeTest,
+        clusters.map((c) => c.name),
+    );
+    r.errors.push(...smoke.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined) {
         return { ok: false, errors: r.errors };
@@ -774,6 +782,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 controlPlane,
             },
             clusters,
+            ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
         },
     };
 }
