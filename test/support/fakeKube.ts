@@ -84,7 +84,10 @@ export interface FakeCluster {
     readonly name: string;
     /** `https://127.0.0.1:<port>` */
     readonly url: string;
-    /** GET answers by path (with query): a value is served as JSON with 200, an `Answer` as it says. */
+    /**
+     * GET answers by path (with query): a value is served as JSON with 200, an `Answer` as it says; a function
+     * is called for each request and its result served so.
+     */
     readonly routes: Map<string, unknown>;
     /** Bearer tokens the server accepts; any other gets 401. */
     readonly tokens: Set<string>;
@@ -120,7 +123,8 @@ export async function startFakeCluster(name: string): Promise<FakeCluster> {
             send(404, { kind: "Status", status: "Failure", message: `${url} not found`, code: 404 });
             return;
         }
-        const v = routes.get(url);
+        const route = routes.get(url);
+        const v: unknown = typeof route === "function" ? (route as () => unknown)() : route;
         if (v instanceof Answer) send(v.status, v.body);
         else send(200, v);
     });

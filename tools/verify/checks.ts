@@ -607,16 +607,20 @@ async function checkRemoteWebhooks(
         );
         const problems: string[] = [];
         const seen: string[] = [];
-        const describe = (h: Hook) =>
-            h.clientConfig?.url ??
-            `service ${h.clientConfig?.service?.namespace}/${h.clientConfig?.service?.name}${h.clientConfig?.service?.path ?? ""}`;
+        const describe = (h: Hook) => {
+            const svc = h.clientConfig?.service;
+            return (
+                h.clientConfig?.url ??
+                `service ${svc?.namespace}/${svc?.name}${svc?.path !== undefined ? ` path ${svc.path}` : ""}`
+            );
+        };
         const expectHook = (kind: string, hooks: Hook[] | undefined, injection: boolean) => {
             if (!hooks?.length) {
                 problems.push(`no ${kind} webhook`);
                 return;
             }
             for (const h of hooks) {
-                seen.push(`${kind}: ${describe(h)}`);
+                if (!seen.includes(`${kind}: ${describe(h)}`)) seen.push(`${kind}: ${describe(h)}`);
                 const c = h.clientConfig ?? {};
                 if (byIp) {
                     const ok =
