@@ -158,6 +158,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
 if (topology.smokeTest) {
     new SmokeTest("smoke-test", {
         settings: topology.smokeTest,
+        stack: pulumi.getStack(),
         revision: topology.mesh.istio.revision,
         clusters: mesh.clusters.map(({ cluster }) => {
             const attached =

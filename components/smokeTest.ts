@@ -18,6 +18,8 @@ export interface SmokeTestCluster {
 export interface SmokeTestArgs {
     /** The validated `istio-multicluster:smokeTest` settings. */
     readonly settings: SmokeTestSettings;
+    /** The stack's name, for the command the Job's failure message gives. */
+    readonly stack: string;
     /** The mesh's revision (the namespace's injection label follows it); default none. */
     readonly revision?: string;
     /** Every cluster of the mesh: each gets the namespace, the Service, a client and a Job. */
@@ -55,7 +57,7 @@ export class SmokeTest extends pulumi.ComponentResource {
         }
         const meta = (o: SmokeObject) => o.metadata;
         const built = args.clusters.map((cluster) => {
-            const objects = smokeObjects(settings, cluster.name, args.revision);
+            const objects = smokeObjects(settings, cluster.name, args.revision, args.stack);
             const child = { parent: this, provider: cluster.provider };
             const prefix = `${name}-${cluster.name}`;
             const namespace = new k8s.core.v1.Namespace(

@@ -139,9 +139,15 @@ const helloworldPort = 5000;
 
 /**
  * The shell the Job runs: calls helloworld until it has answered from v1 and from v2, then succeeds; gives up
- * (non-zero) at the deadline and prints what it saw and where to look. Only POSIX sh and curl.
+ * (non-zero) at the deadline and says what it saw and where to look. Only POSIX sh and curl. The last words go
+ * to stderr, which `FallbackToLogsOnError` makes the container's termination message: what the Kubernetes
+ * provider reports when the Job fails the update.
  */
-export function smokeScript(namespace: string, timeoutSeconds: number): string {
+export function smokeScript(
+    namespace: string,
+    timeoutSeconds: number,
+    where: { readonly cluster: string; readonly stack: string },
+): string {
     const url = `http://helloworld.${namespace}:${helloworldPort}/hello`;
     return [
         "set -u",
@@ -151,20 +157,23 @@ export function smokeScript(namespace: string, timeoutSeconds: number): string {
         "  tries=$((tries + 1))",
         `  out=$(curl -s --max-time 5 ${url} || true)`,
         '  case "$out" in *"version: v1"*) v1=1 ;; *"version: v2"*) v2=1 ;; esac',
-        '  if [ "$v1" = 1 ] && [ "$v2" = 1 ]; then echo "saw v1 and v2 after $tries calls: cross-cluster routing works"; exit 0; fi',
+        '  if [ "$v1" = 1 ] && [ "$v2" = 1 ]; then',
+        '    echo "saw v1 and v2 after $tries calls: cross-cluster routing works"; exit 0',
+        "  fi",
         "  sleep 1",
         "done",
-        'echo "after $tries calls saw v1=$v1 v2=$v2: the other cluster is not reached through the east-west gateways;' +
-            " run npm run verify -- --stack <stack> and read this cluster's istiod and gateway logs\" >&2",
+        `echo "smoke test in ${where.cluster}: after $tries calls saw v1=$v1 v2=$v2, so helloworld in the other ` +
+            `cluster is not reached through the east-west gateways; run: npm run verify -- --stack ${where.stack}" >&2`,
         "exit 1",
     ].join("\n");
 }
 
-/** Every object of the smoke test in `cluster`. */
+/** Every object of the smoke test in `cluster` (`stack` names the stack in the Job's failure message). */
 export function smokeObjects(
     settings: SmokeTestSettings,
     cluster: string,
     revision: string | undefined,
+    stack: string,
 ): SmokeClusterObjects {
     const ns = settings.namespace;
     const version = cluster === settings.v1 ? "v1" : cluster === settings.v2 ? "v2" : undefined;
@@ -247,7 +256,7 @@ export function smokeObjects(
                         {
                             name: "smoke-test",
                             image: smokeImages.curl,
-                            command: ["/bin/sh", "-c", smokeScript(ns, timeoutSeconds)],
+                            command: ["/bin/sh", "-c", smokeScript(ns, timeoutSeconds, { cluster, stack })],
                             imagePullPolicy: "IfNotPresent",
                             terminationMessagePolicy: "FallbackToLogsOnError",
                         },

@@ -47,7 +47,7 @@ describe("the smoke test's objects", () => {
     it("the pure objects conform in every cluster role, with and without a revision", () => {
         for (const cluster of ["cluster1", "cluster2", "cluster3"]) {
             for (const revision of [undefined, "1-30-3"]) {
-                const objects = smokeObjects(settings, cluster, revision);
+                const objects = smokeObjects(settings, cluster, revision, "dev");
                 for (const o of Object.values(objects) as SmokeObject[]) {
                     assert.deepEqual(validateKubeObject(o), [], `${cluster} ${o.kind} ${o.metadata.name}`);
                 }
@@ -56,7 +56,7 @@ describe("the smoke test's objects", () => {
     });
 
     it("the schema check catches a misplaced field and a wrong type, so the checks above can fail", () => {
-        const { job } = smokeObjects(settings, "cluster1", undefined);
+        const { job } = smokeObjects(settings, "cluster1", undefined, "dev");
         const spec = job.spec as { template: { spec: Record<string, unknown> } };
         const bad = {
             ...job,
@@ -78,7 +78,7 @@ describe("the smoke test's objects", () => {
             "utf8",
         );
         const annotations = (
-            smokeObjects(settings, "cluster1", undefined).job.spec as {
+            smokeObjects(settings, "cluster1", undefined, "dev").job.spec as {
                 template: { metadata: { annotations: Record<string, string> } };
             }
         ).template.metadata.annotations;
@@ -92,7 +92,7 @@ describe("the smoke test's objects", () => {
             "utf8",
         );
         for (const revision of [undefined, "1-30-3"]) {
-            const ns = smokeObjects(settings, "cluster1", revision).namespace;
+            const ns = smokeObjects(settings, "cluster1", revision, "dev").namespace;
             assert.deepEqual(ns.metadata.labels, injectionLabel(revision));
             for (const key of Object.keys(ns.metadata.labels ?? {}))
                 assert.ok(webhook.includes(`- key: ${key}`), key);

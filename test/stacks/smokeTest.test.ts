@@ -3,6 +3,10 @@
  * them: which cluster's provider, under which component, waiting for exactly what.
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { readSmokeTest, smokeImages, smokeJobName, smokeObjects, smokeScript } from "../../stacks/smokeTest";
 import { validateTopology } from "../../stacks/validate";
 import { loadStackFile, plainInputs, plan, Plan, PlannedResource } from "../../tools/planner";
@@ -110,7 +114,7 @@ describe("smoke test", () => {
         const settings = { namespace: "smoke-test", v1: "cluster1", v2: "cluster2", timeoutMinutes: 10 };
 
         it("in the v1 cluster: the namespace, the Service, helloworld-v1, the client and the Job, exactly", () => {
-            assert.deepEqual(smokeObjects(settings, "cluster1", undefined), {
+            assert.deepEqual(smokeObjects(settings, "cluster1", undefined, "dev"), {
                 namespace: {
                     apiVersion: "v1",
                     kind: "Namespace",
@@ -194,7 +198,14 @@ describe("smoke test", () => {
                                     {
                                         name: "smoke-test",
                                         image: smokeImages.curl,
-                                        command: ["/bin/sh", "-c", smokeScript("smoke-test", 600)],
+                                        command: [
+                                            "/bin/sh",
+                                            "-c",
+                                            smokeScript("smoke-test", 600, {
+                                                cluster: "cluster1",
+                                                stack: "dev",
+                                            }),
+                                        ],
                                         imagePullPolicy: "IfNotPresent",
                                         terminationMessagePolicy: "FallbackToLogsOnError",
                                     },
@@ -207,7 +218,7 @@ describe("smoke test", () => {
         });
 
         it("v2 runs helloworld-v2; a third cluster only the Service, client and Job; a revision labels by it", () => {
-            const v2 = smokeObjects(settings, "cluster2", "1-30-3");
+            const v2 = smokeObjects(settings, "cluster2", "1-30-3", "dev");
             assert.equal(v2.helloworld!.metadata.name, "helloworld-v2");
             assert.equal(
                 (v2.helloworld!.spec as { template: { spec: { containers: { image: string }[] } } }).template
@@ -215,7 +226,7 @@ describe("smoke test", () => {
                 "registry.istio.io/release/examples-helloworld-v2:1.0",
             );
             assert.deepEqual(v2.namespace.metadata.labels, { "istio.io/rev": "1-30-3" });
-            assert.deepEqual(Object.keys(smokeObjects(settings, "cluster3", undefined)), [
+            assert.deepEqual(Object.keys(smokeObjects(settings, "cluster3", undefined, "dev")), [
                 "namespace",
                 "service",
                 "client",
@@ -229,12 +240,55 @@ describe("smoke test", () => {
             assert.match(smokeImages.helloworldV2, /:1\.0$/);
         });
 
-        it("the Job's script succeeds only once it has seen both versions, and says where to look when not", () => {
-            const s = smokeScript("smoke-test", 600);
-            assert.ok(s.includes("curl -s --max-time 5 http://helloworld.smoke-test:5000/hello"));
-            assert.ok(s.includes('if [ "$v1" = 1 ] && [ "$v2" = 1 ]; then'));
-            assert.ok(s.includes("run npm run verify -- --stack <stack>"));
-            assert.ok(s.endsWith("exit 1"));
+        describe("the Job's script, run by sh against a stand-in curl", () => {
+            let bin: string;
+            before(() => {
+                bin = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-script-"));
+                // curl answers with the next line of $ANSWERS each call (the last one once they run out).
+                fs.writeFileSync(
+                    path.join(bin, "curl"),
+                    '#!/bin/sh\nn=$(cat "$ANSWERS.n" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$ANSWERS.n"\n' +
+                        '[ "$n" -le "$(wc -l < "$ANSWERS")" ] || n=$(wc -l < "$ANSWERS"); sed -n "${n}p" "$ANSWERS"\n',
+                    { mode: 0o755 },
+                );
+                fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexec /bin/sleep 0.05\n", {
+                    mode: 0o755,
+                });
+            });
+            after(() => fs.rmSync(bin, { recursive: true, force: true }));
+            const runScript = (answers: string[], timeoutSeconds: number) => {
+                const file = path.join(bin, `answers-${Math.random().toString(36).slice(2)}`);
+                fs.writeFileSync(file, answers.join("\n") + "\n");
+                return spawnSync(
+                    "sh",
+                    ["-c", smokeScript("smoke-test", timeoutSeconds, { cluster: "cluster1", stack: "dev" })],
+                    {
+                        encoding: "utf8",
+                        env: { ...process.env, PATH: `${bin}:${process.env["PATH"]}`, ANSWERS: file },
+                        timeout: 15_000,
+                    },
+                );
+            };
+            const v1 = "Hello version: v1, instance: helloworld-v1-6d8f7c9b5-x2x7q";
+            const v2 = "Hello version: v2, instance: helloworld-v2-7b9c8d6f4-k4m2p";
+
+            it("succeeds once it has seen both versions, whatever came between", () => {
+                const r = runScript([v1, "", "upstream connect error", v1, v2], 10);
+                assert.deepEqual(
+                    [r.status, r.stdout, r.stderr],
+                    [0, "saw v1 and v2 after 5 calls: cross-cluster routing works\n", ""],
+                );
+            });
+
+            it("fails at its deadline when only one version answers, naming the cluster and the command to run", () => {
+                const r = runScript([v1], 1);
+                assert.equal(r.status, 1);
+                assert.equal(r.stdout, "");
+                assert.match(
+                    r.stderr,
+                    /^smoke test in cluster1: after \d+ calls saw v1=1 v2=0, so helloworld in the other cluster is not reached through the east-west gateways; run: npm run verify -- --stack dev\n$/,
+                );
+            });
         });
     });
 
