@@ -440,7 +440,7 @@ describe("verify", function () {
             r.out.includes(
                 `cluster2\n  ✖ kubernetes           context "kind-cluster2" is not in the kubeconfig (${file})\n` +
                     "      expected: the API server answers; Kubernetes 1.32 or later (Istio 1.30.3)\n" +
-                    "      hint: add the context to your kubeconfig (kind: `kind export kubeconfig --name cluster2`) or " +
+                    "      hint: add the context to your kubeconfig (`kind export kubeconfig --name cluster2`) or " +
                     "fix `istio-multicluster:clusters[1].context`\n",
             ),
             r.out,

@@ -178,12 +178,18 @@ async function reach(
         kube = connect(cluster);
         version = await kube.get<{ gitVersion?: string }>("/version");
     } catch (e) {
+        const context = cluster.access.kind === "context" ? cluster.access.context : undefined;
+        // kind names its contexts kind-<cluster>; `kind export kubeconfig` writes one back.
+        const kindName = context?.startsWith("kind-") ? context.slice("kind-".length) : undefined;
         const hint =
             e instanceof KubeError && e.status === undefined && /not in the kubeconfig/.test(e.message)
-                ? `add the context to your kubeconfig (kind: \`kind export kubeconfig --name ${cluster.name}\`) ` +
-                  `or fix \`istio-multicluster:clusters[${cluster.index}].context\``
+                ? `add the context to your kubeconfig (` +
+                  (kindName
+                      ? `\`kind export kubeconfig --name ${kindName}\``
+                      : "`kubectl config get-contexts` lists them") +
+                  `) or fix \`istio-multicluster:clusters[${cluster.index}].context\``
                 : `check that the cluster runs and that ${via} reaches it (\`kubectl ${
-                      cluster.access.kind === "context" ? `--context ${cluster.access.context} ` : ""
+                      context ? `--context ${context} ` : ""
                   }get --raw /version\`)`;
         r.fail("kubernetes", expected, message(e), hint);
         return undefined;
