@@ -432,6 +432,21 @@ describe("verify", function () {
         );
     });
 
+    it("a source API server this machine cannot reach: the token check is not decidable here (skip), exit 0", async () => {
+        const closed = await startFakeCluster("gone");
+        await closed.close();
+        c1.routes.set(paths.remoteSecrets, {
+            items: [remoteSecret({ ...c2, url: closed.url } as FakeCluster, "x")],
+        });
+        const r = await run(["--config", devFile]);
+        assert.equal(r.code, 0, r.out);
+        assert.match(
+            r.out,
+            /\n {2}- remote-secret-token {2}not reachable from this machine \(127\.0\.0\.1:\d+ unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+\); only istiod needs to reach it\n {6}expected: the token in the secret for cluster2 authenticates to cluster2's API server\n/,
+        );
+        assert.ok(r.out.endsWith("17 checks: 16 passed, 0 failed, 1 not decidable from here\n"), r.out);
+    });
+
     it("a context missing from the kubeconfig gives one line naming it; the other cluster is still checked", async () => {
         const file = useKubeconfig([devContexts()[0]!]);
         const r = await run(["--config", devFile]);
