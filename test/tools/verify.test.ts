@@ -436,7 +436,7 @@ describe("verify", function () {
         const closed = await startFakeCluster("gone");
         await closed.close();
         c1.routes.set(paths.remoteSecrets, {
-            items: [remoteSecret({ ...c2, url: closed.url } as FakeCluster, "x")],
+            items: [remoteSecret({ ...c2, url: closed.url }, "x")],
         });
         const r = await run(["--config", devFile]);
         assert.equal(r.code, 0, r.out);
