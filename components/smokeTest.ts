@@ -55,7 +55,7 @@ export class SmokeTest extends pulumi.ComponentResource {
                 );
             }
         }
-        const meta = (o: SmokeObject) => o.metadata;
+        const meta = (o: SmokeObject<unknown>) => o.metadata;
         const built = args.clusters.map((cluster) => {
             const objects = smokeObjects(settings, cluster.name, args.revision, args.stack);
             const child = { parent: this, provider: cluster.provider };
@@ -71,12 +71,12 @@ export class SmokeTest extends pulumi.ComponentResource {
                 { metadata: inNamespace, spec: objects.service.spec! },
                 child,
             );
-            const workload = (suffix: string, o: SmokeObject) =>
+            const workload = (suffix: string, o: SmokeObject<k8s.types.input.apps.v1.DeploymentSpec>) =>
                 new k8s.apps.v1.Deployment(
                     `${prefix}-${suffix}`,
                     {
                         metadata: { ...meta(o), namespace: namespace.metadata.name },
-                        spec: o.spec as unknown as k8s.types.input.apps.v1.DeploymentSpec,
+                        spec: o.spec!,
                     },
                     { ...child, dependsOn: [...cluster.injection] },
                 );
@@ -93,7 +93,7 @@ export class SmokeTest extends pulumi.ComponentResource {
                 `${name}-${b.cluster.name}-job`,
                 {
                     metadata: { ...meta(b.objects.job), namespace: b.namespace.metadata.name },
-                    spec: b.objects.job.spec as unknown as k8s.types.input.batch.v1.JobSpec,
+                    spec: b.objects.job.spec!,
                 },
                 {
                     parent: this,

@@ -5,6 +5,7 @@
  * Pure: the objects are literals derived from the settings, so the exact objects are cheap to test and the
  * component (components/smokeTest.ts) only creates them in the right cluster in the right order.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import { injectionLabel } from "./names";
 import { projectName } from "./topology";
 
@@ -112,8 +113,11 @@ function describe(v: unknown): string {
     return JSON.stringify(v) ?? String(v);
 }
 
-/** A Kubernetes object as the smoke test emits it. */
-export interface SmokeObject {
+/**
+ * A Kubernetes object as the smoke test emits it, its `spec` typed by the Kubernetes provider's input types
+ * (generated from Kubernetes' OpenAPI document), so that a misspelt field does not compile.
+ */
+export interface SmokeObject<Spec = undefined> {
     readonly apiVersion: string;
     readonly kind: string;
     readonly metadata: {
@@ -122,17 +126,17 @@ export interface SmokeObject {
         readonly labels?: Record<string, string>;
         readonly annotations?: Record<string, string>;
     };
-    readonly spec?: Record<string, unknown>;
+    readonly spec?: Spec;
 }
 
 /** The smoke test's objects for one cluster, in creation order, keyed by their role. */
 export interface SmokeClusterObjects {
     readonly namespace: SmokeObject;
-    readonly service: SmokeObject;
+    readonly service: SmokeObject<k8s.types.input.core.v1.ServiceSpec>;
     /** `helloworld-v1` or `helloworld-v2` where this cluster runs one. */
-    readonly helloworld?: SmokeObject;
-    readonly client: SmokeObject;
-    readonly job: SmokeObject;
+    readonly helloworld?: SmokeObject<k8s.types.input.apps.v1.DeploymentSpec>;
+    readonly client: SmokeObject<k8s.types.input.apps.v1.DeploymentSpec>;
+    readonly job: SmokeObject<k8s.types.input.batch.v1.JobSpec>;
 }
 
 const helloworldPort = 5000;
@@ -182,13 +186,13 @@ export function smokeObjects(
         kind: "Namespace",
         metadata: { name: ns, labels: { ...injectionLabel(revision) } },
     };
-    const service: SmokeObject = {
+    const service: SmokeClusterObjects["service"] = {
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: "helloworld", namespace: ns, labels: { app: "helloworld", service: "helloworld" } },
         spec: { ports: [{ port: helloworldPort, name: "http" }], selector: { app: "helloworld" } },
     };
-    const helloworld: SmokeObject | undefined = version && {
+    const helloworld: SmokeClusterObjects["helloworld"] = version && {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: `helloworld-${version}`, namespace: ns, labels: { app: "helloworld", version } },
@@ -211,7 +215,7 @@ export function smokeObjects(
             },
         },
     };
-    const client: SmokeObject = {
+    const client: SmokeClusterObjects["client"] = {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "curl", namespace: ns, labels: { app: "curl" } },
@@ -235,7 +239,7 @@ export function smokeObjects(
         },
     };
     const timeoutSeconds = settings.timeoutMinutes * 60;
-    const job: SmokeObject = {
+    const job: SmokeClusterObjects["job"] = {
         apiVersion: "batch/v1",
         kind: "Job",
         metadata: { name: smokeJobName, namespace: ns, labels: { app: "smoke-test" } },

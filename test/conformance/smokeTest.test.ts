@@ -48,7 +48,7 @@ describe("the smoke test's objects", () => {
         for (const cluster of ["cluster1", "cluster2", "cluster3"]) {
             for (const revision of [undefined, "1-30-3"]) {
                 const objects = smokeObjects(settings, cluster, revision, "dev");
-                for (const o of Object.values(objects) as SmokeObject[]) {
+                for (const o of Object.values(objects) as SmokeObject<unknown>[]) {
                     assert.deepEqual(validateKubeObject(o), [], `${cluster} ${o.kind} ${o.metadata.name}`);
                 }
             }
@@ -57,7 +57,7 @@ describe("the smoke test's objects", () => {
 
     it("the schema check catches a misplaced field and a wrong type, so the checks above can fail", () => {
         const { job } = smokeObjects(settings, "cluster1", undefined, "dev");
-        const spec = job.spec as { template: { spec: Record<string, unknown> } };
+        const spec = job.spec as unknown as { template: { spec: Record<string, unknown> } };
         const bad = {
             ...job,
             spec: {
