@@ -18,8 +18,10 @@ export interface FakeSpec {
 
 /** Options of `healthyMesh`. */
 export interface FakeMeshOptions {
-    /** The mesh namespaces every cluster has (with `istio-injection=enabled`). */
+    /** The mesh namespaces every cluster has, with the injection label of the revision. */
     readonly namespaces?: readonly string[];
+    /** The mesh's revision: istiod, its webhooks and the namespaces' injection label are named by it. */
+    readonly revision?: string;
     /** Per primary, the PEMs of its cacerts; default the test root `ROOT` and an intermediate under it. */
     readonly cacerts?: Readonly<Record<string, { readonly root: string; readonly intermediate: string }>>;
 }
@@ -57,6 +59,20 @@ export function remoteSecret(source: FakeCluster, token: string): unknown {
     };
 }
 
+/** The revision-dependent paths: istiod's Deployment, Service and webhooks are named after the revision. */
+export function revisionPaths(revision: string | undefined) {
+    const istiod = revision ? `istiod-${revision}` : "istiod";
+    const suffix = revision ? `-${revision}` : "";
+    return {
+        istiodName: istiod,
+        istiod: `/apis/apps/v1/namespaces/istio-system/deployments/${istiod}`,
+        clusterz: `/api/v1/namespaces/istio-system/services/http:${istiod}:15014/proxy/debug/clusterz`,
+        injector: `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector${suffix}`,
+        validator: `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/istio-validator${suffix}-istio-system`,
+        istiodSlices: `/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?${sel(`kubernetes.io/service-name=${istiod}`)}`,
+    };
+}
+
 /** Fills every fake cluster with the answers of a healthy mesh of `specs` (same order as `fakes`). */
 export function healthyMesh(
     fakes: readonly FakeCluster[],
@@ -64,6 +80,10 @@ export function healthyMesh(
     opts: FakeMeshOptions = {},
 ): void {
     const byName = new Map(fakes.map((f) => [f.name, f]));
+    const rp = revisionPaths(opts.revision);
+    const injection: Record<string, string> = opts.revision
+        ? { "istio.io/rev": opts.revision }
+        : { "istio-injection": "enabled" };
     for (const spec of specs) {
         const f = byName.get(spec.name)!;
         const r = f.routes;
@@ -93,7 +113,7 @@ export function healthyMesh(
             items: [{ endpoints: [{ addresses: ["10.244.0.7"], conditions: { ready: true } }] }],
         });
         for (const n of opts.namespaces ?? []) {
-            r.set(paths.namespace(n), { metadata: { name: n, labels: { "istio-injection": "enabled" } } });
+            r.set(paths.namespace(n), { metadata: { name: n, labels: { ...injection } } });
         }
         if (spec.role === "primary") {
             const ca = opts.cacerts?.[spec.name] ?? {
@@ -103,8 +123,11 @@ export function healthyMesh(
             r.set(paths.cacerts, {
                 data: { "root-cert.pem": b64(ca.root), "ca-cert.pem": b64(ca.intermediate) },
             });
-            r.set(paths.istiod, {
-                metadata: { name: "istiod", labels: { app: "istiod", "istio.io/rev": "default" } },
+            r.set(rp.istiod, {
+                metadata: {
+                    name: rp.istiodName,
+                    labels: { app: "istiod", "istio.io/rev": opts.revision ?? "default" },
+                },
                 spec: {
                     replicas: 1,
                     template: {
@@ -117,7 +140,7 @@ export function healthyMesh(
             r.set(paths.remoteSecrets, {
                 items: others.map((o) => remoteSecret(byName.get(o.name)!, `reader-${o.name}`)),
             });
-            r.set(paths.clusterz, [
+            r.set(rp.clusterz, [
                 { id: spec.name, secretName: "", syncStatus: "synced" },
                 ...others.map((o) => ({
                     id: o.name,
@@ -131,17 +154,23 @@ export function healthyMesh(
             const byIp = /^[0-9.]+$/.test(primary.address);
             const hook = (p?: string) =>
                 byIp
-                    ? { service: { name: "istiod", namespace: "istio-system", ...(p ? { path: p } : {}) } }
+                    ? {
+                          service: {
+                              name: rp.istiodName,
+                              namespace: "istio-system",
+                              ...(p ? { path: p } : {}),
+                          },
+                      }
                     : { url: `https://${primary.address}:15017${p ?? "/validate"}` };
-            r.set(paths.injector, {
+            r.set(rp.injector, {
                 webhooks: ["rev.namespace", "rev.object"].map((n) => ({
                     name: `${n}.sidecar-injector.istio.io`,
                     clientConfig: hook(injectPath),
                 })),
             });
-            r.set(paths.validator, { webhooks: [{ name: "rev.validation.istio.io", clientConfig: hook() }] });
+            r.set(rp.validator, { webhooks: [{ name: "rev.validation.istio.io", clientConfig: hook() }] });
             if (byIp) {
-                r.set(paths.istiodSlices, { items: [{ endpoints: [{ addresses: [primary.address] }] }] });
+                r.set(rp.istiodSlices, { items: [{ endpoints: [{ addresses: [primary.address] }] }] });
             }
         }
     }

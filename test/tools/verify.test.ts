@@ -617,6 +617,28 @@ describe("verify", function () {
         );
     });
 
+    it("with a revision: istiod, its webhooks and the injection label are the revision's", async () => {
+        healthyMesh([c1, c2], devSpecs, { namespaces: ["apps"], revision: "1-30-3" });
+        const dev = YAML.parse(fs.readFileSync(devFile, "utf8")) as { config: Record<string, unknown> };
+        const meshDoc = dev.config["istio-multicluster:mesh"] as { istio: Record<string, unknown> };
+        const file = stackFile(dev.config["istio-multicluster:clusters"] as unknown[], {
+            "istio-multicluster:mesh": { ...meshDoc, istio: { ...meshDoc.istio, revision: "1-30-3" } },
+            "istio-multicluster:namespaces": [{ name: "apps" }],
+        });
+        const { code, results } = await runJson(["--config", file]);
+        assert.equal(code, 0, JSON.stringify(failures(results)));
+        assert.deepEqual(
+            results.filter((r) => ["istiod", "namespace", "webhooks"].includes(r.check)).map((r) => r.found),
+            [
+                "1/1 ready, image docker.io/istio/pilot:1.30.3, revision 1-30-3",
+                "namespace apps with istio.io/rev=1-30-3",
+                "namespace apps with istio.io/rev=1-30-3",
+                "injection: service istio-system/istiod-1-30-3 path /inject/cluster/cluster2/net/network2; " +
+                    "validation: service istio-system/istiod-1-30-3; EndpointSlice istiod-1-30-3: 172.18.0.2",
+            ],
+        );
+    });
+
     it("accepts webhook URLs on the primary's gateway host when its address is a hostname, and nothing else", async () => {
         const specs: FakeSpec[] = [
             { name: "cluster1", role: "primary", network: "network1", address: "gw.cluster1.example.com" },
