@@ -36,7 +36,9 @@ export interface SmokeTestArgs {
  * Istio's multicluster check as part of `pulumi up`: `helloworld` v1 in one cluster and v2 in another, a
  * `curl` client in every cluster, and per cluster a Job that succeeds only once it has been answered by both
  * versions. The Kubernetes provider waits for a Job to complete (and fails at once on a failed Job), so a
- * mesh that does not route between clusters fails the update. Spans clusters: each child gets its
+ * mesh that does not route between clusters fails the update: @pulumi/kubernetes 4.x documents this await on
+ * `batch/v1.Job` (started, then the `Complete` condition; a `Failed` condition fails immediately; 10 minutes
+ * unless `customTimeouts` says otherwise), with no annotation needed (`pulumi.com/skipAwait` would turn it off). Spans clusters: each child gets its
  * cluster's provider explicitly.
  */
 export class SmokeTest extends pulumi.ComponentResource {
