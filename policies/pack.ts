@@ -14,6 +14,7 @@ import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { securityPolicies } from "./security";
 import { trafficPolicies } from "./traffic";
+import { workloadPolicies } from "./workloads";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it. */
 export const packName = "istio-multicluster";
@@ -37,6 +38,7 @@ export const policies: Policies = [
     ...availabilityPolicies,
     ...securityPolicies,
     ...trafficPolicies,
+    ...workloadPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

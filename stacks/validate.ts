@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { readSmokeTest } from "./smokeTest";
 import {
     CaMode,
     CaSettings,
@@ -31,6 +32,8 @@ export interface RawConfig {
     /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
     readonly namespaces?: unknown;
     readonly security?: unknown;
+    /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
+    readonly smokeTest?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
     readonly services?: unknown;
@@ -804,6 +807,11 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
     const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
     r.errors.push(...traffic.errors);
+    const smoke = readSmokeTest(
+        raw.smokeTest,
+        clusters.map((c) => c.name),
+    );
+    r.errors.push(...smoke.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
@@ -825,6 +833,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             namespaces: sec.namespaces,
             security: sec.security,
             ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
+            ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
         },
     };
 }
