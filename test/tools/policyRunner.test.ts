@@ -8,7 +8,7 @@ import {
     levelOf,
     loadPolicyConfig,
     PolicyConfigError,
-} from "../../policies/runner";
+} from "../../tools/policyRunner";
 import { loadConfigFile, loadStackFile, plan, PlannedResource } from "../../tools/planner";
 
 const repo = path.resolve(__dirname, "../..");
@@ -148,7 +148,10 @@ describe("policies on the stacks", function () {
     });
 
     it("a config built to break the prod rules reports each break exactly once", async () => {
-        const v = await run(loadConfigFile(path.join(__dirname, "fixtures", "Pulumi.broken.yaml")), "prod");
+        const v = await run(
+            loadConfigFile(path.join(repo, "test", "policies", "fixtures", "Pulumi.broken.yaml")),
+            "prod",
+        );
         const got = v.map((x) => `${x.level} ${x.policy} ${x.urn.slice(x.urn.lastIndexOf("::") + 2)}`);
         assert.deepEqual(got, [
             "mandatory root-key-absent broken-mesh-root-cert",

@@ -4,7 +4,8 @@
  * in plain text, wrapped in `unknownCheckingProxy` so that reading an unknown value throws `UnknownValueError`;
  * enforcement is the stack's policy config over each policy's level over the pack's default; "disabled" skips.
  *
- * Never imports `./index` (constructing a PolicyPack starts a gRPC server).
+ * Lives in tools/, not in the pack: the pack a platform team publishes holds policies only, and this engine-side
+ * code imports the planner. Never imports `policies/index` (constructing a PolicyPack starts a gRPC server).
  */
 import * as fs from "node:fs";
 import {
@@ -18,10 +19,10 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy/policy";
 import Ajv from "ajv";
-import type { PlannedResource } from "../tools/planner";
-import { plainInputs } from "../tools/planner";
-import { unknownCheckingProxy, UnknownValueError } from "./lib";
-import { defaultEnforcementLevel, packName, policies as packPolicies } from "./pack";
+import type { PlannedResource } from "./planner";
+import { plainInputs } from "./planner";
+import { unknownCheckingProxy, UnknownValueError } from "../policies/lib";
+import { defaultEnforcementLevel, packName, policies as packPolicies } from "../policies/pack";
 
 /** One reported violation. */
 export interface Violation {
