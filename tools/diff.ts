@@ -306,6 +306,8 @@ export function planAtCommit(commit: string, target: { stack: string } | { confi
         fs.mkdirSync(tree);
         const t = spawnSync("tar", ["-xf", archive, "-C", tree], { encoding: "utf8" });
         if (t.status !== 0) throw new PlanRefused(`--diff: unpacking ${commit} failed: ${t.stderr}`, []);
+        // A committed node_modules (a symlink, say) is replaced: the base runs on this checkout's packages.
+        fs.rmSync(path.join(tree, "node_modules"), { recursive: true, force: true });
         fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"), "dir");
         if ("stack" in target && !fs.existsSync(path.join(tree, `Pulumi.${target.stack}.yaml`))) {
             return { stack: target.stack, resources: [], policy: [] };

@@ -1,7 +1,8 @@
 /**
  * The mesh as a Mermaid flowchart (GitHub renders it in Markdown): networks as subgraphs, each cluster with its
  * role, its east-west gateway and the gateway's address when the plan knows it; `remote --> primary` for the
- * control plane a remote uses, `primary -.-> cluster` for each cluster a primary reads (its remote secrets).
+ * control plane a remote uses, `primary -.-> cluster` for each cluster a primary reads (its remote secrets), one two-way edge
+ * for two primaries that read each other.
  *
  * Drawn from the stack outputs `clusters` and `links` (what index.ts exports), so the picture is of what the
  * program built, not of a second reading of the config.
@@ -70,8 +71,14 @@ export function mermaidTopology(outputs: TopologyOutputs): string {
             lines.push(`    ${nodeId(name)} -->|control plane| ${nodeId(c.primary)}`);
         }
     }
+    // Two primaries that read each other get one two-way edge, so a many-primary mesh stays legible.
+    const reads = (a: string, b: string) => (links[a] ?? []).includes(b);
     for (const [reader, sources] of Object.entries(links)) {
-        for (const source of sources) lines.push(`    ${nodeId(reader)} -.->|reads| ${nodeId(source)}`);
+        for (const source of sources) {
+            if (!reads(source, reader)) lines.push(`    ${nodeId(reader)} -.->|reads| ${nodeId(source)}`);
+            else if (reader < source)
+                lines.push(`    ${nodeId(reader)} <-.->|read each other| ${nodeId(source)}`);
+        }
     }
     return lines.join("\n") + "\n";
 }
