@@ -75,8 +75,11 @@ export function checkPolicyConfig(
     for (const [name, entry] of Object.entries(config)) {
         const policy = byName.get(name);
         if (name !== "all" && policy === undefined) {
+            const guess = closest(name, [...byName.keys(), "all"]);
             throw new PolicyConfigError(
-                `${source}: ${JSON.stringify(name)} is not a policy of ${packName}; policies are: ${[...byName.keys()].join(", ")}`,
+                `${source}: ${JSON.stringify(name)} is not a policy of ${packName}` +
+                    (guess ? `; did you mean ${JSON.stringify(guess)}?` : ".") +
+                    ` Policies are: ${[...byName.keys()].join(", ")}`,
             );
         }
         const level = typeof entry === "string" ? entry : entry.enforcementLevel;
@@ -95,10 +98,22 @@ export function checkPolicyConfig(
         };
         const validate = ajv.compile(schema);
         if (!validate(settings)) {
-            const why = (validate.errors ?? [])
-                .map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`)
-                .join("; ");
-            throw new PolicyConfigError(`${source}: ${name}: ${why}`);
+            const known = Object.keys(policy.configSchema?.properties ?? {});
+            const why = (validate.errors ?? []).map((e) => {
+                const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
+                if (e.keyword === "additionalProperties" && typeof extra === "string") {
+                    const guess = closest(extra, known);
+                    return (
+                        `${JSON.stringify(extra)} is not a setting of ${name}` +
+                        (guess ? `; did you mean ${JSON.stringify(guess)}?` : ".") +
+                        (known.length
+                            ? ` Settings are: ${known.join(", ")}`
+                            : " It has no settings, only a level")
+                    );
+                }
+                return `${e.instancePath || "/"} ${e.message ?? ""}`;
+            });
+            throw new PolicyConfigError(`${source}: ${name}: ${why.join("; ")}`);
         }
     }
 }
@@ -282,4 +297,29 @@ export function policyResources(
         }
     });
     return made;
+}
+
+/** The candidate nearest to a misspelt name (edit distance at most a third of its length), if any. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+    const distance = (a: string, b: string): number => {
+        let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+        for (let i = 1; i <= a.length; i++) {
+            const cur = [i];
+            for (let j = 1; j <= b.length; j++) {
+                cur[j] = Math.min(
+                    prev[j]! + 1,
+                    cur[j - 1]! + 1,
+                    prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+                );
+            }
+            prev = cur;
+        }
+        return prev[b.length]!;
+    };
+    let best: { c: string; d: number } | undefined;
+    for (const c of candidates) {
+        const d = distance(name.toLowerCase(), c.toLowerCase());
+        if (d <= Math.max(1, Math.floor(c.length / 3)) && (best === undefined || d < best.d)) best = { c, d };
+    }
+    return best?.c;
 }
