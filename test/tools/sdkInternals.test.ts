@@ -9,6 +9,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { evaluate, repoRoot, stackConfigFromDocument } from "../../tools/planner";
 import { assertSdkInternals, pinnedSdkVersion, sdkInternalProblems } from "../../tools/sdkInternals";
 
+/** The smallest custom resource: a type token and inputs. */
+class Thing extends pulumi.CustomResource {
+    constructor(
+        name: string,
+        args: Record<string, pulumi.Input<unknown>>,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super("test:index:Thing", name, args, opts);
+    }
+}
+
 const changed = (what: string) =>
     `the SDK's mock monitor changed: see README.md#why-pulumipulumi-is-pinned: ${what}`;
 
@@ -39,13 +50,8 @@ describe("@pulumi/pulumi internals the plan uses", () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
             monitorProblems = sdkInternalProblems(settings.getMonitor());
-            const a = new pulumi.CustomResource("test:index:Thing", "a", { x: "1" });
-            new pulumi.CustomResource(
-                "test:index:Thing",
-                "b",
-                { secret: pulumi.secret("s"), from: a.id },
-                { dependsOn: a },
-            );
+            const a = new Thing("a", { x: "1" });
+            new Thing("b", { secret: pulumi.secret("s"), from: a.id }, { dependsOn: a });
             return {};
         });
         assert.deepEqual(monitorProblems, [], changed(monitorProblems.join("; ")));
