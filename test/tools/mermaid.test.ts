@@ -88,8 +88,10 @@ describe("mermaid topology", () => {
             const marker = `<!-- mermaid:${stack} (npm run plan -- --stack ${stack} --mermaid) -->\n`;
             const at = readme.indexOf(marker);
             assert.ok(at >= 0, `README.md has no ${JSON.stringify(marker.trim())}`);
-            const start = at + marker.length;
-            const end = readme.indexOf("```\n", readme.indexOf("```mermaid\n", start) + 3) + 4;
+            // The block right after the marker (Prettier puts a blank line between them).
+            const start = readme.indexOf("```mermaid\n", at);
+            assert.equal(readme.slice(at + marker.length, start).trim(), "", "the diagram follows its marker");
+            const end = readme.indexOf("```\n", start + 3) + 4;
             const expected = mermaidBlock((await plan(loadStackFile(stack))).outputs);
             assert.equal(
                 readme.slice(start, end),

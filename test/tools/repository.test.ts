@@ -93,6 +93,22 @@ describe("repository", () => {
         });
     });
 
+    describe("names", () => {
+        it("the project is istio-multicluster and every component's type is multicluster:<module>:<Type>", () => {
+            assert.equal((YAML.parse(read("Pulumi.yaml")) as { name: string }).name, "istio-multicluster");
+            const dir = path.join(repoRoot, "components");
+            const tokens = fs
+                .readdirSync(dir)
+                .filter((f) => f.endsWith(".ts"))
+                .flatMap((f) => [
+                    ...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/super\(\s*"([^"]+)"/g),
+                ])
+                .map((m) => m[1]!);
+            assert.ok(tokens.length >= 5, tokens.join(", "));
+            for (const t of tokens) assert.match(t, /^multicluster:[a-z][a-zA-Z]*:[A-Z][A-Za-z]*$/);
+        });
+    });
+
     describe("licence", () => {
         it("LICENSE is the Apache License 2.0 that package.json and the pack declare", () => {
             const text = read("LICENSE");
