@@ -90,7 +90,11 @@ describe("mermaid topology", () => {
             assert.ok(at >= 0, `README.md has no ${JSON.stringify(marker.trim())}`);
             // The block right after the marker (Prettier puts a blank line between them).
             const start = readme.indexOf("```mermaid\n", at);
-            assert.equal(readme.slice(at + marker.length, start).trim(), "", "the diagram follows its marker");
+            assert.equal(
+                readme.slice(at + marker.length, start).trim(),
+                "",
+                "the diagram follows its marker",
+            );
             const end = readme.indexOf("```\n", start + 3) + 4;
             const expected = mermaidBlock((await plan(loadStackFile(stack))).outputs);
             assert.equal(
