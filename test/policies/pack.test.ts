@@ -71,11 +71,16 @@ describe("policy pack, self-contained", function () {
         }
     });
 
+    // The libraries' own typings are checked by the root's tsc; here only the pack's code against them.
     it("type-checks alone with its own tsconfig", () => {
         const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-        const r = spawnSync(process.execPath, [tsc, "-p", path.join(copy, "policies", "tsconfig.json")], {
-            encoding: "utf8",
-        });
+        const r = spawnSync(
+            process.execPath,
+            [tsc, "-p", path.join(copy, "policies", "tsconfig.json"), "--skipLibCheck"],
+            {
+                encoding: "utf8",
+            },
+        );
         assert.equal(r.status, 0, r.stdout + r.stderr);
     });
 
