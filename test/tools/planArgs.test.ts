@@ -16,7 +16,8 @@ import {
     parseArgs,
     stacksFound,
 } from "../../tools/plan";
-import { repoRoot } from "../../tools/planner";
+import { plan, repoRoot } from "../../tools/planner";
+import { mesh, primary, remote, stackConfig } from "../support/fixtures";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
     return spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", ...args], {
@@ -129,6 +130,24 @@ describe("plan command line", () => {
                 checkKubeconfigEnv({ KUBECONFIG: [missing, file].join(path.delimiter) }),
             );
             assert.doesNotThrow(() => checkKubeconfigEnv({}));
+        });
+    });
+
+    describe("the program, without the CLI's checks", () => {
+        it("names a KUBECONFIG entry it cannot read instead of failing with EISDIR", async () => {
+            const saved = process.env.KUBECONFIG;
+            process.env.KUBECONFIG = os.tmpdir();
+            try {
+                // c1 reads c2, whose API server address would come from its context in the kubeconfig.
+                const c2 = remote("c2", "c1");
+                delete c2.apiServer;
+                await assert.rejects(plan(stackConfig(mesh(), [primary("c1"), c2])), {
+                    message: `KUBECONFIG: ${os.tmpdir()} cannot be read as a kubeconfig file (EISDIR); fix or unset KUBECONFIG`,
+                });
+            } finally {
+                if (saved === undefined) delete process.env.KUBECONFIG;
+                else process.env.KUBECONFIG = saved;
+            }
         });
     });
 
