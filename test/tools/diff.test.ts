@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { diffPlans, inputChanges, PlanDoc, renderDiffMarkdown } from "../../tools/diff";
+import { diffPlans, inputChanges, PlanDoc, readPlanDoc, renderDiffMarkdown } from "../../tools/diff";
 import { mermaidTopology } from "../../tools/mermaid";
 import { plan, planDocument, repoRoot, stackConfigFromDocument } from "../../tools/planner";
 import { evaluatePolicies, loadPolicyConfig } from "../../tools/policyRunner";
@@ -89,6 +89,72 @@ describe("plan diff", () => {
 
         it("is empty for equal values", () => {
             assert.deepEqual(inputChanges({ a: [1, { b: null }] }, { a: [1, { b: null }] }), []);
+        });
+    });
+
+    describe("bases", () => {
+        it("an empty base (a new stack): every resource added, every cluster marked added", () => {
+            const head: PlanDoc = {
+                stack: "s",
+                resources: [
+                    {
+                        urn: "u:p",
+                        type: "pulumi:providers:kubernetes",
+                        name: "c1",
+                        parent: null,
+                        cluster: "c1",
+                        dependsOn: [],
+                        inputs: {},
+                    },
+                    {
+                        urn: "u:c",
+                        type: "multicluster:pki:TrustAnchor",
+                        name: "m",
+                        parent: null,
+                        cluster: null,
+                        dependsOn: [],
+                        inputs: {},
+                    },
+                    {
+                        urn: "u:k",
+                        type: "tls:index/privateKey:PrivateKey",
+                        name: "k",
+                        parent: "u:c",
+                        cluster: null,
+                        dependsOn: [],
+                        inputs: {},
+                    },
+                ],
+                policy: [],
+            };
+            const d = diffPlans({ stack: "s", resources: [], policy: [] }, head, "`main`");
+            assert.deepEqual(d.counts, { add: 3, remove: 0, modify: 0, same: 0 });
+            assert.deepEqual(
+                d.sections.map((x) => [x.cluster, x.status, x.added.map((r) => r.name)]),
+                [
+                    ["c1", "added", ["c1"]],
+                    [null, "changed", ["m", "k"]],
+                ],
+            );
+        });
+
+        it("a base file that is not a plan document is refused, naming it", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-base-file-"));
+            try {
+                const file = path.join(dir, "base.json");
+                fs.writeFileSync(file, JSON.stringify({ resources: "no" }));
+                assert.throws(() => readPlanDoc(file), {
+                    name: "PlanRefused",
+                    message: `--diff ${file}: not a plan document (npm run plan -- --json)`,
+                });
+                fs.writeFileSync(file, "{");
+                assert.throws(() => readPlanDoc(file), {
+                    name: "PlanRefused",
+                    message: new RegExp(`^--diff ${file}: `),
+                });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
     });
 
