@@ -226,6 +226,7 @@ export function renderDiffMarkdown(d: PlanDiff, mermaid: string): string {
     const { add, remove, modify, same } = d.counts;
     const lines = [
         commentMarker(d.stack),
+        "",
         `### Offline plan of stack \`${d.stack}\` against ${d.base}`,
         "",
         add + remove + modify === 0

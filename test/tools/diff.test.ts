@@ -211,6 +211,20 @@ describe("plan diff", () => {
         });
     });
 
+    it("the README's example is the value-changed golden, verbatim", () => {
+        const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+        const marker = "<!-- diff:value-changed (test/tools/golden/value-changed.md) -->";
+        const at = readme.indexOf(marker);
+        assert.ok(at >= 0, `README.md has no ${marker}`);
+        const start = readme.indexOf("````markdown\n", at) + "````markdown\n".length;
+        const end = readme.indexOf("````\n", start);
+        assert.equal(
+            readme.slice(start, end),
+            fs.readFileSync(path.join(golden, "value-changed.md"), "utf8"),
+            "README.md's example diff is stale: paste test/tools/golden/value-changed.md",
+        );
+    });
+
     describe("--diff <git ref>", function () {
         this.timeout(120_000);
 
@@ -252,7 +266,8 @@ describe("plan diff", () => {
                 assert.equal(run.status, 0, run.stderr);
                 const lines = run.stdout.split("\n");
                 assert.equal(lines[0], "<!-- istio-multicluster plan diff: dev -->");
-                assert.match(lines[1]!, /^### Offline plan of stack `dev` against `main` \([0-9a-f]{12}\)$/);
+                assert.equal(lines[1], "");
+                assert.match(lines[2]!, /^### Offline plan of stack `dev` against `main` \([0-9a-f]{12}\)$/);
                 assert.ok(
                     lines.includes("  - `values.service.externalIPs[0]`: `172.18.0.2` → `172.18.0.12`"),
                     run.stdout,
