@@ -273,8 +273,35 @@ export function readPlanDoc(file: string): PlanDoc {
     } catch (e) {
         throw new PlanRefused(`--diff ${file}: ${(e as Error).message}`, []);
     }
+    const notPlan = (why: string) =>
+        new PlanRefused(`--diff ${file}: not a plan document (npm run plan -- --json): ${why}`, []);
     if (!isPlainObject(doc) || typeof doc.stack !== "string" || !Array.isArray(doc.resources)) {
-        throw new PlanRefused(`--diff ${file}: not a plan document (npm run plan -- --json)`, []);
+        throw notPlan("it needs `stack` and `resources`");
+    }
+    const nullableString = (v: unknown) => v === null || typeof v === "string";
+    doc.resources.forEach((r: unknown, i) => {
+        const ok =
+            isPlainObject(r) &&
+            typeof r.urn === "string" &&
+            typeof r.type === "string" &&
+            typeof r.name === "string" &&
+            nullableString(r.parent) &&
+            nullableString(r.cluster) &&
+            Array.isArray(r.dependsOn) &&
+            r.dependsOn.every((d) => typeof d === "string") &&
+            isPlainObject(r.inputs);
+        if (!ok) throw notPlan(`resources[${i}] is not a planned resource`);
+    });
+    const policy = doc.policy;
+    if (policy !== undefined) {
+        const ok =
+            Array.isArray(policy) &&
+            policy.every(
+                (v) =>
+                    isPlainObject(v) &&
+                    ["policy", "level", "urn", "message"].every((k) => typeof v[k] === "string"),
+            );
+        if (!ok) throw notPlan("`policy` is not a list of policy results");
     }
     return doc as unknown as PlanDoc;
 }

@@ -87,14 +87,21 @@ const refuse = (message: string) => new PlanRefused(message, []);
 export function parseArgs(argv: readonly string[]): Args {
     const args: Args = { json: false, mermaid: false, help: false };
     const seen = new Set<string>();
+    const takesValue = new Set(["--stack", "--config", "--policy-config", "--diff"]);
     for (let i = 0; i < argv.length; i++) {
-        const a = argv[i]!;
+        const arg = argv[i]!;
+        // `--stack=dev` as well as `--stack dev`.
+        const eq = arg.indexOf("=");
+        const inline = arg.startsWith("--") && eq > 0 && takesValue.has(arg.slice(0, eq));
+        const a = inline ? arg.slice(0, eq) : arg;
         const flag = a === "-h" ? "--help" : a;
         if (seen.has(flag)) throw refuse(`${a} given twice; give each option once. ${shortUsage}`);
         seen.add(flag);
         const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("-")) throw refuse(`${a} needs a value. ${shortUsage}`);
+            const v = inline ? arg.slice(eq + 1) : argv[++i];
+            if (v === undefined || v === "" || (!inline && v.startsWith("-"))) {
+                throw refuse(`${a} needs a value. ${shortUsage}`);
+            }
             return v;
         };
         if (flag === "--stack") args.stack = value();
@@ -104,7 +111,7 @@ export function parseArgs(argv: readonly string[]): Args {
         else if (flag === "--json") args.json = true;
         else if (flag === "--mermaid") args.mermaid = true;
         else if (flag === "--help") args.help = true;
-        else throw refuse(`unknown argument ${JSON.stringify(a).slice(0, 80)}. ${shortUsage}`);
+        else throw refuse(`unknown argument ${JSON.stringify(arg).slice(0, 80)}. ${shortUsage}`);
     }
     if (args.help) return args;
     if ((args.stack === undefined) === (args.config === undefined)) {

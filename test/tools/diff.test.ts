@@ -145,7 +145,18 @@ describe("plan diff", () => {
                 fs.writeFileSync(file, JSON.stringify({ resources: "no" }));
                 assert.throws(() => readPlanDoc(file), {
                     name: "PlanRefused",
-                    message: `--diff ${file}: not a plan document (npm run plan -- --json)`,
+                    message: `--diff ${file}: not a plan document (npm run plan -- --json): it needs \`stack\` and \`resources\``,
+                });
+                fs.writeFileSync(file, JSON.stringify({ stack: "dev", resources: [{ urn: "u" }] }));
+                assert.throws(() => readPlanDoc(file), {
+                    message: `--diff ${file}: not a plan document (npm run plan -- --json): resources[0] is not a planned resource`,
+                });
+                fs.writeFileSync(
+                    file,
+                    JSON.stringify({ stack: "dev", resources: [], policy: [{ policy: 1 }] }),
+                );
+                assert.throws(() => readPlanDoc(file), {
+                    message: `--diff ${file}: not a plan document (npm run plan -- --json): \`policy\` is not a list of policy results`,
                 });
                 fs.writeFileSync(file, "{");
                 assert.throws(() => readPlanDoc(file), {

@@ -48,6 +48,16 @@ describe("plan command line", () => {
             );
         });
 
+        it("takes --flag=value as well", () => {
+            assert.deepEqual(parseArgs(["--stack=dev", "--diff=origin/main", "--json"]), {
+                json: true,
+                mermaid: false,
+                help: false,
+                stack: "dev",
+                diff: "origin/main",
+            });
+        });
+
         it("--help and -h need nothing else", () => {
             assert.equal(parseArgs(["--help"]).help, true);
             assert.equal(parseArgs(["-h"]).help, true);
@@ -60,6 +70,9 @@ describe("plan command line", () => {
             [["--stack"], `--stack needs a value. ${usage}`],
             [["--stack", "--json"], `--stack needs a value. ${usage}`],
             [["--stack", "dev", "--verbose"], `unknown argument "--verbose". ${usage}`],
+            [["--stack=dev", "--stack", "prod"], `--stack given twice; give each option once. ${usage}`],
+            [["--stack="], `--stack needs a value. ${usage}`],
+            [["--json=yes", "--stack", "dev"], `unknown argument "--json=yes". ${usage}`],
             [["--json"], `give exactly one of --stack and --config. ${usage}`],
             [["--stack", "dev", "--config", "x.yaml"], `give exactly one of --stack and --config. ${usage}`],
             [
