@@ -54,8 +54,11 @@ describe("repository", () => {
             assert.equal(pr.jobs.test!.strategy, undefined);
             assert.deepEqual(pr.jobs.plan!.strategy?.matrix?.stack, stacksFound());
             const plan = pr.jobs.plan!.steps.map((s) => s.run ?? "").join("\n");
-            assert.match(plan, /npm run -s plan -- --stack "\$STACK"\n/);
-            assert.match(plan, /--diff "\$BASE_SHA"/);
+            assert.match(
+                plan,
+                /npm run -s plan -- --stack "\$STACK" --diff "\$BASE_SHA" > "plan-diff\/\$STACK\.md"/,
+            );
+            assert.match(plan, /if \[ "\$STATUS" = 2 \]; then .* exit 2; fi/);
         });
 
         it("pin the Pulumi CLI to the SDK's version and gate the real preview on its credentials", () => {
