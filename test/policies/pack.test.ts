@@ -84,6 +84,24 @@ describe("policy pack, self-contained", function () {
         assert.equal(r.status, 0, r.stdout + r.stderr);
     });
 
+    it("transpiles even with the TypeScript @pulumi/pulumi vendors (its fallback when none is installed)", () => {
+        const vendored = path.join(repoRoot, "node_modules", "@pulumi", "pulumi", "vendor");
+        const dir = fs.readdirSync(vendored).find((d) => d.startsWith("typescript@"));
+        assert.ok(dir, "@pulumi/pulumi vendors no TypeScript any more");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const ts = require(path.join(vendored, dir, "typescript.js")) as typeof import("typescript");
+        for (const file of fs.readdirSync(packDir).filter((f) => f.endsWith(".ts"))) {
+            const out = ts.transpileModule(fs.readFileSync(path.join(packDir, file), "utf8"), {
+                reportDiagnostics: true,
+                compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.CommonJS },
+            });
+            const problems = (out.diagnostics ?? []).map((d) =>
+                ts.flattenDiagnosticMessageText(d.messageText, " "),
+            );
+            assert.deepEqual(problems, [], `${file}: syntax TypeScript ${ts.version} cannot read`);
+        }
+    });
+
     it("loads alone: every policy of the pack, in order, with its level", () => {
         const script =
             "const p = require('./pack.ts'); " +
