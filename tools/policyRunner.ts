@@ -85,7 +85,11 @@ export function checkPolicyConfig(
         const level = typeof entry === "string" ? entry : entry.enforcementLevel;
         if (level !== undefined && !levels.has(level)) {
             throw new PolicyConfigError(
-                `${source}: ${name}: enforcement level ${JSON.stringify(level)} is not one of advisory, mandatory, remediate, disabled`,
+                `${source}: ${name}: enforcement level ${JSON.stringify(level)} is not one of advisory, mandatory, ` +
+                    `remediate, disabled` +
+                    (typeof level === "string" && closest(level, [...levels])
+                        ? `; did you mean ${JSON.stringify(closest(level, [...levels]))}?`
+                        : ""),
             );
         }
         if (typeof entry === "string" || policy === undefined) continue;

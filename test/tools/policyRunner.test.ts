@@ -142,6 +142,11 @@ describe("policy runner", () => {
                 'policy config: "control-plane-replica" is not a policy of istio-multicluster; did you mean ' +
                 `"control-plane-replicas"? Policies are: ${policies.map((p) => p.name).join(", ")}`,
         });
+        assert.throws(() => checkPolicyConfig({ "reports-all": "mandtory" as "advisory" }, probe), {
+            message:
+                'policy config: reports-all: enforcement level "mandtory" is not one of advisory, mandatory, ' +
+                'remediate, disabled; did you mean "mandatory"?',
+        });
         assert.equal(closest("zzzzzz", ["reports-all"]), undefined);
     });
 
