@@ -13,10 +13,13 @@ import { apiServerOf, ClusterLink } from "./components/clusterLink";
 import { EastWestGateway } from "./components/eastWestGateway";
 import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
+import { MeshNamespaces } from "./components/meshNamespaces";
+import { MeshSecurity } from "./components/meshSecurity";
 import { TrustAnchor } from "./components/trustAnchor";
 import { loadTopology } from "./stacks/config";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
-import { istioNamespaceMetadata } from "./stacks/names";
+import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
+import { securityPlan } from "./stacks/security";
 
 const topology = loadTopology();
 const mesh = composeMesh(topology);
@@ -44,6 +47,17 @@ for (const { cluster } of mesh.clusters) {
         { provider },
     );
     state.set(cluster.name, { provider, namespace });
+}
+
+// Application namespaces in every cluster; security objects, identical, in every primary (after its istiod).
+const security = securityPlan(topology);
+const appNamespaces = new Map<string, MeshNamespaces>();
+for (const { cluster, namespaces } of security.filter((c) => c.namespaces.length > 0)) {
+    const { provider } = of(cluster.name);
+    appNamespaces.set(
+        cluster.name,
+        new MeshNamespaces(cluster.name, { cluster: cluster.name, namespaces }, { provider }),
+    );
 }
 
 const trustAnchor = new TrustAnchor(meshId, {
@@ -74,6 +88,16 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
     );
     s.base = primary.base;
     s.istiod = primary.istiod;
+    new MeshSecurity(
+        cluster.name,
+        {
+            cluster: cluster.name,
+            objects: security.find((c) => c.cluster.name === cluster.name)!.objects,
+            namespaces: { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace },
+            istiod: primary.istiod,
+        },
+        { provider: s.provider },
+    );
     if (plan.eastWestGateway) {
         s.gateway = new EastWestGateway(
             cluster.name,
@@ -125,7 +149,9 @@ for (const { cluster } of mesh.clusters) {
                 provider: s.provider,
                 namespace: s.namespace,
                 server: apiServerOf(cluster),
-                readerAccount: s.base!,
+                // The istiod release (either profile) brings the reader ClusterRole and its binding; base only
+                // the service account. Before it, the primaries' informers would get 403s.
+                readerAccount: s.istiod!,
                 configPath: `istio-multicluster:clusters[${cluster.index}]`,
             },
             readers: readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace })),

@@ -463,6 +463,8 @@ export interface IstiodValues extends ProfileSelection {
         readonly enableIstioConfigCRDs?: boolean;
         /** `Fail` avoids the Ignore-then-Fail flip (commented out in values.yaml, read by the template). */
         readonly validationFailurePolicy?: "Ignore" | "Fail";
+        /** The validating webhook's URL instead of the `istiod` Service (not in values.yaml, read by the template). */
+        readonly validationURL?: string;
     };
     /** Settings of gateways the control plane templates (Gateway API). */
     readonly gateways?: {

@@ -21,7 +21,11 @@ export interface LinkSource {
     readonly namespace: k8s.core.v1.Namespace;
     /** The API server address as reachable from the readers (https). A loopback address is refused. */
     readonly server: pulumi.Input<string>;
-    /** The release that creates `istio-reader-service-account` in the source (its `base` chart). */
+    /**
+     * The release after which `istio-reader-service-account` can read the source: its `istiod` release (either
+     * profile), which brings the reader ClusterRole and binding (the `base` chart only the service account,
+     * and istiod waits for base). The token, and so every remote secret, waits for it.
+     */
     readonly readerAccount: pulumi.Resource;
     /** The source's config path (`istio-multicluster:clusters[1]`), for messages. Default: its name. */
     readonly configPath?: string;

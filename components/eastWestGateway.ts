@@ -7,7 +7,8 @@ import {
     istiodVirtualService,
 } from "../stacks/istioObjects";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
-import { eastWestGatewayValues, releaseNames } from "../stacks/values";
+import { eastWestGatewayValues, fixedHostname, releaseNames } from "../stacks/values";
+import { isIpAddress } from "../stacks/validate";
 import { istioChart } from "./istioChart";
 
 export interface EastWestGatewayArgs {
@@ -85,6 +86,18 @@ export class EastWestGateway extends pulumi.ComponentResource {
                         this,
                     );
                 }
+                if (args.exposeIstiod && !isIpAddress(address)) {
+                    // Remotes would call the webhooks at this name, which istiod's certificate does not carry:
+                    // it can only be given to istiod before this gateway exists, so it must come from config.
+                    throw new pulumi.ResourceError(
+                        `istio-multicluster:clusters[${cluster.index}].eastWest.address: the load balancer of ` +
+                            `${cluster.name}'s east-west gateway reports the hostname ${address}; remotes call ` +
+                            `istiod's webhooks at it, so istiod's certificate must name it: set ` +
+                            `\`eastWest.address: ${address}\` on ${cluster.name} (or a DNS name of your own that ` +
+                            `points there) and run the update again`,
+                        this,
+                    );
+                }
                 return address;
             });
         }
@@ -101,7 +114,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
         this.istiodExposure = args.exposeIstiod
             ? [
                   object("istiod-gateway", istiodGateway()),
-                  object("istiod-vs", istiodVirtualService(mesh.istio.revision)),
+                  object("istiod-vs", istiodVirtualService(mesh.istio.revision, fixedHostname(cluster))),
               ]
             : [];
         this.registerOutputs({

@@ -47,13 +47,17 @@ export function istioChart(
     );
 }
 
-/** The `base` chart (CRDs, the reader service account) of a cluster, in either role. */
+/**
+ * The `base` chart (CRDs, the reader service account, the default validating webhook) of a cluster, in either
+ * role. `extra` values are merged over the role's: values known only once another resource exists.
+ */
 export function baseChart(
     name: string,
     mesh: MeshSettings,
     cluster: ClusterSpec,
     namespace: pulumi.Input<string>,
     opts: pulumi.CustomResourceOptions,
+    extra: Readonly<Record<string, pulumi.Input<unknown>>> = {},
 ): k8s.helm.v3.Release {
     return istioChart(
         name,
@@ -62,7 +66,7 @@ export function baseChart(
             releaseName: releaseNames.base,
             version: mesh.istio.version,
             namespace,
-            values: { ...baseValues(mesh, cluster) },
+            values: { ...baseValues(mesh, cluster), ...extra },
         },
         opts,
     );

@@ -18,7 +18,8 @@ export interface IstioPrimaryArgs {
 }
 
 /**
- * A cluster's own control plane: the `base` chart (CRDs, reader RBAC) and `istiod`, configured for the mesh.
+ * A cluster's own control plane: the `base` chart (CRDs, the reader service account) and `istiod` (the
+ * control plane, and the reader ClusterRole and binding that remote secrets need), configured for the mesh.
  * Create it with `opts.provider` set to the cluster's provider; its children inherit it.
  */
 export class IstioPrimary extends pulumi.ComponentResource {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
-import { remoteIstiodValues } from "../stacks/values";
+import { remoteIstiodValues, remoteWebhookUrls } from "../stacks/values";
 import { baseChart, istiodChart } from "./istioChart";
 
 export interface IstioRemoteArgs {
@@ -13,7 +13,9 @@ export interface IstioRemoteArgs {
     readonly namespace: k8s.core.v1.Namespace;
     /**
      * The primary's east-west address (IP or hostname), as an Output of that gateway: never typed by hand.
-     * An IP becomes an EndpointSlice for the remote's `istiod` Service, a hostname an ExternalName Service.
+     * An IP becomes an EndpointSlice for the remote's `istiod` Service, which the webhooks call. A hostname
+     * makes that Service an ExternalName (still what the proxies dial for XDS on 15012), which the API server
+     * cannot call webhooks through: the webhooks of both charts then go by URL to the gateway's 15017.
      */
     readonly remotePilotAddress: pulumi.Input<string>;
     /**
@@ -44,13 +46,30 @@ export class IstioRemote extends pulumi.ComponentResource {
             );
         }
         const namespace = args.namespace.metadata.name;
-        this.base = baseChart(`${name}-base`, mesh, cluster, namespace, { parent: this });
+        // IP or hostname is decided on the address itself: a load balancer's is known only once it exists.
+        const address = pulumi.output(args.remotePilotAddress);
+        const urls = address.apply((a) => remoteWebhookUrls(cluster, a));
+        // Both charts render a validating webhook; undefined (an IP) leaves the key out.
+        const validation = urls.apply((u) => (u ? { validationURL: u.validationURL } : undefined));
+        this.base = baseChart(
+            `${name}-base`,
+            mesh,
+            cluster,
+            namespace,
+            { parent: this },
+            { base: validation },
+        );
         const values = remoteIstiodValues(mesh, cluster);
         this.istiod = istiodChart(
             `${name}-istiod`,
             mesh,
             namespace,
-            { ...values, global: { ...values.global, remotePilotAddress: args.remotePilotAddress } },
+            {
+                ...values,
+                istiodRemote: { ...values.istiodRemote, injectionURL: urls.apply((u) => u?.injectionURL) },
+                base: validation,
+                global: { ...values.global, remotePilotAddress: address },
+            },
             { parent: this, dependsOn: [this.base, ...args.controlPlaneExposure] },
         );
         this.registerOutputs({ base: this.base, istiod: this.istiod });

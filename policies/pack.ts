@@ -12,6 +12,7 @@ import { exposurePolicies } from "./exposure";
 import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
+import { securityPolicies } from "./security";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it. */
 export const packName = "istio-multicluster";
@@ -33,6 +34,7 @@ export const policies: Policies = [
     ...keyMaterialPolicies,
     ...exposurePolicies,
     ...availabilityPolicies,
+    ...securityPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

@@ -7,18 +7,38 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { projectName, Topology } from "./topology";
 import { TopologyError, validateTopology } from "./validate";
 
-/** Reads `istio-multicluster:mesh` and `istio-multicluster:clusters`; throws `TopologyError` listing every problem. */
+/**
+ * A refused stack configuration, as the program's entry reports it. A `pulumi.RunError`: the Pulumi CLI's Node
+ * host prints its message once and no stack trace (any other error is "failed with an unhandled exception",
+ * a trace, and the problem list a second time). `problems` keeps the list for the offline plan.
+ */
+export class ConfigRefused extends pulumi.RunError {
+    public readonly problems: readonly string[];
+
+    constructor(cause: TopologyError) {
+        super(cause.message);
+        this.name = "ConfigRefused";
+        this.problems = cause.problems;
+    }
+}
+
+/**
+ * Reads `istio-multicluster:mesh`, `clusters`, `namespaces` and `security`; throws `ConfigRefused` listing
+ * every problem, before anything is registered.
+ */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
     const result = validateTopology({
         mesh: readObject(config, "mesh"),
         clusters: readObject(config, "clusters"),
+        namespaces: readObject(config, "namespaces"),
+        security: readObject(config, "security"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),
         },
     });
-    if (!result.ok) throw new TopologyError(result.errors);
+    if (!result.ok) throw new ConfigRefused(new TopologyError(result.errors));
     return result.topology;
 }
 

@@ -63,14 +63,20 @@ export function istiodGateway(): IstioObject {
 
 /**
  * Routes the exposed ports to istiod: 15012 to 15012, 15017 to the webhook's 443. With a revision, only
- * that revision's istiod is matched (by SNI) and targeted.
+ * that revision's istiod is matched (by SNI) and targeted. `webhookHost` is the gateway's hostname when
+ * remotes call the webhooks by URL at it: the API server then sends that name as SNI on 15017.
  */
-export function istiodVirtualService(revision?: string): IstioObject {
+export function istiodVirtualService(revision?: string, webhookHost?: string): IstioObject {
     const service = revision ? `istiod-${revision}` : "istiod";
     const host = `${service}.${istioNamespace}.svc.cluster.local`;
     const sniHosts = revision ? [`${service}.${istioNamespace}.svc`, host] : ["*"];
     const route = (port: number, target: number) => ({
-        match: [{ port, sniHosts }],
+        match: [
+            {
+                port,
+                sniHosts: revision && port === 15017 && webhookHost ? [...sniHosts, webhookHost] : sniHosts,
+            },
+        ],
         route: [{ destination: { host, port: { number: target } } }],
     });
     return {

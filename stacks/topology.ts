@@ -4,6 +4,7 @@
  * decides whether a topology is possible.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MeshNamespace, SecuritySettings } from "./security";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -20,6 +21,11 @@ export interface IstioSettings {
     readonly version: string;
     /** Revision (`1-30-3`); when set, every chart, label and exposure uses it. */
     readonly revision?: string;
+    /**
+     * Whether the `default` revision tag points at the revision in every cluster (`mesh.istio.defaultTag`).
+     * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.
+     */
+    readonly defaultTag?: boolean;
 }
 
 /** An intermediate CA brought from outside for one primary. */
@@ -96,6 +102,8 @@ export interface EastWestSettings extends WorkloadSettings {
 export interface MeshSettings {
     readonly meshId: string;
     readonly trustDomain: string;
+    /** Trust domains istiod treats as its own (`istio-multicluster:security.trustDomainAliases`); absent: none. */
+    readonly trustDomainAliases?: readonly string[];
     readonly istio: IstioSettings;
     readonly ca: CaSettings;
     readonly controlPlane: WorkloadSettings;
@@ -128,6 +136,10 @@ export interface ClusterSpec {
 export interface Topology {
     readonly mesh: MeshSettings;
     readonly clusters: readonly ClusterSpec[];
+    /** Application namespaces, created in every cluster (`istio-multicluster:namespaces`). */
+    readonly namespaces: readonly MeshNamespace[];
+    /** Mesh-wide security settings (`istio-multicluster:security`). */
+    readonly security: SecuritySettings;
 }
 
 /** True when the clusters span more than one network. */

@@ -21,11 +21,15 @@ import {
     Topology,
     WorkloadSettings,
 } from "./topology";
+import { validateSecurity } from "./security";
 
 /** The raw input: the two config values as parsed from JSON, and whether Pulumi holds each key as secret. */
 export interface RawConfig {
     readonly mesh: unknown;
     readonly clusters: unknown;
+    /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
+    readonly namespaces?: unknown;
+    readonly security?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
 }
 
@@ -569,12 +573,13 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     const istioPath = `${meshPath}.istio`;
     let version: string | undefined;
     let revision: string | undefined;
+    let defaultTag: boolean | undefined;
     if (!istio) {
         if (meshGiven && mesh.istio === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
-        r.knownKeys(istio, istioPath, ["version", "revision"]);
+        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag"]);
         version = r.matching(
             istio,
             "version",
@@ -589,6 +594,16 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 `${istioPath}.revision`,
                 "`default` is reserved by Istio for the default revision tag; omit `revision` or pick another name",
             );
+        }
+        // The `default` revision tag (issue 7): only a revision can carry it.
+        if (istio.defaultTag !== undefined) {
+            defaultTag = r.boolean(istio, "defaultTag", istioPath, true);
+            if (defaultTag && istio.revision === undefined) {
+                r.fail(
+                    `${istioPath}.defaultTag`,
+                    "only with `revision`: without one the install already is the default; remove `defaultTag`",
+                );
+            }
         }
     }
     const cpObj = r.object(mesh, "controlPlane", meshPath) ?? {};
@@ -759,8 +774,10 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries);
+    const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
+    if (!sec.ok) r.errors.push(...sec.errors);
 
-    if (r.errors.length > 0 || meshId === undefined || version === undefined) {
+    if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
     }
     return {
@@ -769,11 +786,16 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             mesh: {
                 meshId,
                 trustDomain,
-                istio: prune({ version, revision }),
+                ...(sec.security.trustDomainAliases.length > 0
+                    ? { trustDomainAliases: sec.security.trustDomainAliases }
+                    : {}),
+                istio: prune({ version, revision, defaultTag }),
                 ca,
                 controlPlane,
             },
             clusters,
+            namespaces: sec.namespaces,
+            security: sec.security,
         },
     };
 }

@@ -43,9 +43,14 @@ export function primaryIstiodValues(
     cluster: ClusterSpec,
     servesRemotes: boolean,
 ): IstiodValues {
+    const webhookHost = servesRemotes ? fixedHostname(cluster) : undefined;
     return {
         ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
+        ...defaultTagValues(mesh),
         ...controlPlaneScaling(mesh.controlPlane),
+        // Remotes call the webhooks at this name (by URL, through the east-west gateway's passthrough): the
+        // API server checks it against istiod's serving certificate, which names it only when told to.
+        ...(webhookHost !== undefined ? { env: { [customHostEnv]: webhookHost } } : {}),
         global: {
             meshID: mesh.meshId,
             multiCluster: { clusterName: cluster.name },
@@ -58,6 +63,7 @@ export function primaryIstiodValues(
         ...(mesh.controlPlane.pdb ? { pdb: { maxUnavailable: 1 } } : {}),
         meshConfig: {
             trustDomain: mesh.trustDomain,
+            ...(mesh.trustDomainAliases ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
             defaultConfig: { proxyMetadata: { ...dnsProxyMetadata } },
         },
     };
@@ -72,6 +78,7 @@ export function remoteIstiodValues(mesh: MeshSettings, cluster: ClusterSpec): Is
     return {
         profile: "remote",
         ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
+        ...defaultTagValues(mesh),
         istiodRemote: { injectionPath: injectionPath(cluster) },
         global: {
             meshID: mesh.meshId,
@@ -87,6 +94,46 @@ export function injectionPath(cluster: ClusterSpec): string {
     return (
         `/inject/cluster/${cluster.name}` + (cluster.network !== undefined ? `/net/${cluster.network}` : "")
     );
+}
+
+/** istiod's variable for extra names on its serving certificate (comma-separated). */
+export const customHostEnv = "ISTIOD_CUSTOM_HOST";
+
+/** The port the east-west gateway passes istiod's webhooks through on (routed to istiod's 443). */
+export const webhookGatewayPort = 15017;
+
+/**
+ * How a remote's webhooks reach its primary's istiod, given the primary's east-west address. For an IP:
+ * nothing here, the chart's `istiod` Service and its EndpointSlice at that IP carry them. For a hostname the
+ * chart would make that Service an ExternalName, which the API server cannot call a webhook through
+ * (istio/istio#45014): injection and validation then go by URL to the gateway's webhook port.
+ */
+export function remoteWebhookUrls(
+    cluster: ClusterSpec,
+    primaryAddress: string,
+): { readonly injectionURL: string; readonly validationURL: string } | undefined {
+    if (isIpAddress(primaryAddress)) return undefined;
+    const origin = `https://${primaryAddress}:${webhookGatewayPort}`;
+    return { injectionURL: `${origin}${injectionPath(cluster)}`, validationURL: `${origin}/validate` };
+}
+
+/** The cluster's fixed east-west address when it is a hostname. */
+export function fixedHostname(cluster: ClusterSpec): string | undefined {
+    const address = cluster.eastWest.address;
+    return address !== undefined && !isIpAddress(address) ? address : undefined;
+}
+
+/**
+ * Whether the mesh's revision gets the `default` revision tag, so that `istio-injection=enabled` (and
+ * `istio.io/rev=default`) namespaces are injected by it: with a revision, unless `mesh.istio.defaultTag: false`.
+ */
+export function usesDefaultTag(mesh: MeshSettings): boolean {
+    return mesh.istio.revision !== undefined && mesh.istio.defaultTag !== false;
+}
+
+/** `revisionTags` of an istiod release (either profile): the tag's webhooks then exist in every cluster. */
+function defaultTagValues(mesh: MeshSettings): Pick<IstiodValues, "revisionTags"> {
+    return usesDefaultTag(mesh) ? { revisionTags: ["default"] } : {};
 }
 
 /** Ports of an east-west gateway when the mesh names no network (with one, `networkGateway` adds them). */
@@ -107,12 +154,17 @@ export function eastWestGatewayValues(mesh: MeshSettings, cluster: ClusterSpec):
         service: {
             type: ew.serviceType,
             ...(cluster.network === undefined ? { ports: istiodExposurePorts } : {}),
-            // A fixed IP is served on the gateway's own ports by every node that receives traffic for it
-            // (kube-proxy's externalIPs); a NodePort alone would listen only on ports 30000-32767. istiod
-            // takes a Service's externalIPs as its external addresses whatever its type, so the network
-            // gateway is announced at the same address.
-            ...(ew.address !== undefined && isIpAddress(ew.address) ? { externalIPs: [ew.address] } : {}),
-            ...(ew.sourceRanges ? { loadBalancerSourceRanges: [...ew.sourceRanges] } : {}),
+            // A NodePort alone listens only on ports 30000-32767: a fixed IP becomes externalIPs, served on the
+            // gateway's own ports by every node that receives traffic for it (kube-proxy), and istiod announces
+            // the network gateway at it. Only there: on a LoadBalancer, istiod would announce both addresses,
+            // and clusters that deny externalIPs (DenyServiceExternalIPs, policy engines) refuse the Service.
+            ...(ew.serviceType === "NodePort" && ew.address !== undefined && isIpAddress(ew.address)
+                ? { externalIPs: [ew.address] }
+                : {}),
+            // Kubernetes refuses loadBalancerSourceRanges on any other type (mesh-wide ranges reach NodePorts too).
+            ...(ew.serviceType === "LoadBalancer" && ew.sourceRanges
+                ? { loadBalancerSourceRanges: [...ew.sourceRanges] }
+                : {}),
             ...(ew.serviceAnnotations ? { annotations: { ...ew.serviceAnnotations } } : {}),
         },
         ...gatewayScaling(ew),

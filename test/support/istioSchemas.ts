@@ -363,6 +363,7 @@ const acceptedPaths: Record<IstioChart, readonly string[]> = {
         "global.podDNSSearchNamespaces",
         "pdb.maxUnavailable",
         "base.validationFailurePolicy",
+        "base.validationURL",
         "memory.targetAverageUtilization",
     ],
     gateway: [

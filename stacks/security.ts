@@ -1,0 +1,697 @@
+/**
+ * Mesh security as code: the application namespaces every cluster gets, mesh-wide and per-namespace mTLS, and
+ * per-namespace authorization. Pure: it reads the raw `istio-multicluster:namespaces` and
+ * `istio-multicluster:security` values (given the mesh's trust domain and revision), returns every problem at
+ * once with its config path and fix, and derives the exact objects each cluster receives.
+ *
+ * Every primary receives the same Istio objects (computed once, here): in a multi-primary mesh each istiod
+ * reads Istio config only from its own cluster, so a policy missing from one primary silently does not hold for
+ * the workloads that primary serves. Remotes receive the namespaces only: their workloads are configured by
+ * their primary's istiod, which never reads Istio config from the remote.
+ */
+import { injectionLabel, istioNamespace, networkLabel } from "./names";
+import type { ClusterSpec, Topology } from "./topology";
+
+/** An Istio security object as the Kubernetes API takes it. */
+export interface SecurityObject {
+    readonly apiVersion: string;
+    readonly kind: "PeerAuthentication" | "AuthorizationPolicy";
+    readonly metadata: {
+        readonly name: string;
+        readonly namespace: string;
+        readonly annotations?: Readonly<Record<string, string>>;
+    };
+    readonly spec: Record<string, unknown>;
+}
+
+/** Mutual TLS modes a user may choose (DISABLE is not offered: it would take workloads out of the mesh). */
+export type MtlsMode = "STRICT" | "PERMISSIVE";
+
+/** Mesh-wide security settings (`istio-multicluster:security`). */
+export interface SecuritySettings {
+    /** The mesh-wide mTLS mode, the `default` PeerAuthentication in the root namespace. Default STRICT. */
+    readonly mtls: MtlsMode;
+    /**
+     * Trust domains treated as the mesh's own (`meshConfig.trustDomainAliases` of every primary istiod); allow
+     * rules may name principals in them. Default none.
+     */
+    readonly trustDomainAliases: readonly string[];
+}
+
+/** Who an allow rule admits: a request matches when it comes from any listed principal or namespace. */
+export interface AllowSource {
+    /** Principals `<trustDomain>/ns/<namespace>/sa/<serviceAccount>` (service accounts already expanded). */
+    readonly principals: readonly string[];
+    /** Source namespaces. */
+    readonly namespaces: readonly string[];
+}
+
+/** What an allow rule admits requests to; an absent list admits any. */
+export interface AllowOperation {
+    readonly methods?: readonly string[];
+    readonly paths?: readonly string[];
+    readonly ports?: readonly number[];
+}
+
+/** One allow rule: an ALLOW AuthorizationPolicy named `name` in its namespace. */
+export interface AllowRule {
+    /** DNS-1123 label, unique in its namespace; the AuthorizationPolicy's name. */
+    readonly name: string;
+    /** Workloads the rule applies to (`matchLabels`); absent: every workload of the namespace. */
+    readonly selector?: Readonly<Record<string, string>>;
+    readonly from: AllowSource;
+    readonly to?: AllowOperation;
+}
+
+/** One application namespace of the mesh, created in every cluster. */
+export interface MeshNamespace {
+    /** DNS-1123 label; never `istio-system`, `kube-*` or `default`. */
+    readonly name: string;
+    /** Extra labels; the injection label is added by `namespaceMetadata`, never given here. */
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    /** A namespace-wide mTLS override (a migration window); absent: the mesh's mode holds. */
+    readonly mtls?: MtlsMode;
+    /** An allow-nothing AuthorizationPolicy in the namespace: only the allow rules admit requests. */
+    readonly denyByDefault: boolean;
+    /** The namespace denies everything on purpose (deny by default with no allow rule). */
+    readonly allowNothing: boolean;
+    readonly allow: readonly AllowRule[];
+    /** Index in `istio-multicluster:namespaces`, for messages. */
+    readonly index: number;
+}
+
+/** What the security validator returns: the settings, or every problem. */
+export type SecurityResult =
+    | {
+          readonly ok: true;
+          readonly namespaces: readonly MeshNamespace[];
+          readonly security: SecuritySettings;
+      }
+    | { readonly ok: false; readonly errors: readonly string[] };
+
+/** What the security validator needs from the validated mesh. */
+export interface SecurityContext {
+    readonly trustDomain: string;
+    readonly revision?: string;
+}
+
+/** The config keys this module reads. */
+export const namespacesKey = "istio-multicluster:namespaces";
+export const securityKey = "istio-multicluster:security";
+
+/** Name of the allow-nothing AuthorizationPolicy of a deny-by-default namespace (Istio's docs name it so). */
+export const allowNothingName = "allow-nothing";
+/** Name of a namespace-wide (or the mesh-wide) PeerAuthentication: Istio's convention. */
+export const peerAuthenticationName = "default";
+/**
+ * Annotation on an allow-nothing AuthorizationPolicy whose namespace denies everything on purpose
+ * (`allowNothing: true`): the policy pack reads it, as it reads nothing from stack config.
+ */
+export const allowNothingAnnotation = "istio-multicluster/allow-nothing";
+
+const securityV1 = "security.istio.io/v1";
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const httpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
+/** Labels the program owns on application namespaces: giving them in config would contradict the install. */
+const ownedLabels = ["istio-injection", "istio.io/rev", networkLabel];
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A value as messages show it: maps and lists described, never printed. */
+function quote(v: unknown): string {
+    if (Array.isArray(v)) return `a list of ${v.length}`;
+    if (typeof v === "object" && v !== null) return "a map";
+    return JSON.stringify(v) ?? String(v);
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0]!;
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j]!;
+            row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length]!;
+}
+
+/** `did you mean `x`?` when one candidate is close, else the list. */
+function hint(given: string, candidates: readonly string[], what: string): string {
+    const near = candidates.find((c) => c.toLowerCase() === given.toLowerCase() || distance(c, given) <= 2);
+    return near ? `did you mean \`${near}\`?` : `${what} are: ${candidates.join(", ") || "none"}`;
+}
+
+/** Whether a label or annotation key is well formed: `[prefix/]name`, prefix a DNS subdomain. */
+function isQualifiedName(key: string): boolean {
+    const parts = key.split("/");
+    if (parts.length > 2) return false;
+    const name = parts[parts.length - 1]!;
+    const prefix = parts.length === 2 ? parts[0]! : undefined;
+    if (prefix !== undefined && (prefix.length > 253 || !dns1123Subdomain.test(prefix))) return false;
+    return name.length <= 63 && labelName.test(name);
+}
+
+class Problems {
+    readonly errors: string[] = [];
+    fail(path: string, message: string): undefined {
+        this.errors.push(`${path}: ${message}`);
+        return undefined;
+    }
+    knownKeys(obj: Obj, path: string, allowed: readonly string[]): void {
+        for (const key of Object.keys(obj)) {
+            if (!allowed.includes(key))
+                this.fail(`${path}.${key}`, `unknown key; ${hint(key, allowed, "keys")}`);
+        }
+    }
+    boolean(obj: Obj, key: string, path: string): boolean {
+        const v = obj[key];
+        if (v === undefined) return false;
+        if (typeof v !== "boolean") {
+            this.fail(`${path}.${key}`, `must be true or false, got ${quote(v)}`);
+            return false;
+        }
+        return v;
+    }
+    mtls(obj: Obj, key: string, path: string): MtlsMode | undefined {
+        const v = obj[key];
+        if (v === undefined) return undefined;
+        if (v !== "STRICT" && v !== "PERMISSIVE") {
+            const fix =
+                v === "DISABLE"
+                    ? "DISABLE would take workloads out of mTLS; use PERMISSIVE for a migration window"
+                    : "set STRICT or PERMISSIVE";
+            return this.fail(`${path}.${key}`, `${quote(v)} is not one of: STRICT, PERMISSIVE; ${fix}`);
+        }
+        return v;
+    }
+    /** A list of strings, each checked by `each` (which returns a problem, or undefined when fine). */
+    strings(
+        obj: Obj,
+        key: string,
+        path: string,
+        each: (s: string, at: string) => string | undefined,
+    ): string[] | undefined {
+        const v = obj[key];
+        if (v === undefined) return undefined;
+        if (!Array.isArray(v) || v.length === 0) {
+            return this.fail(`${path}.${key}`, `must be a non-empty list, got ${quote(v)}`);
+        }
+        const out: string[] = [];
+        v.forEach((s, i) => {
+            const at = `${path}.${key}[${i}]`;
+            if (typeof s !== "string") {
+                this.fail(at, `must be a string, got ${quote(s)}`);
+                return;
+            }
+            const problem = each(s, at);
+            if (problem !== undefined) this.fail(at, problem);
+            else out.push(s);
+        });
+        return out.length === v.length ? out : undefined;
+    }
+    /** A map of labels (keys and values checked as Kubernetes label keys and values). */
+    labels(obj: Obj, key: string, path: string, values: "label" | "annotation"): Record<string, string> {
+        const v = obj[key];
+        if (v === undefined) return {};
+        if (!isObject(v)) {
+            this.fail(`${path}.${key}`, `must be a map, got ${quote(v)}`);
+            return {};
+        }
+        for (const [k, x] of Object.entries(v)) {
+            const at = `${path}.${key}["${k}"]`;
+            if (!isQualifiedName(k)) {
+                this.fail(
+                    at,
+                    `${quote(k)} is not a Kubernetes ${values} key ([prefix/]name, name at most 63 letters, ` +
+                        `digits, '-', '_' or '.')`,
+                );
+            } else if (typeof x !== "string") {
+                this.fail(at, `must be a string, got ${quote(x)}; quote it in YAML`);
+            } else if (values === "label" && (x.length > 63 || !labelValue.test(x))) {
+                this.fail(
+                    at,
+                    `${quote(x)} is not a label value (at most 63 letters, digits, '-', '_' or '.')`,
+                );
+            }
+        }
+        return v as Record<string, string>;
+    }
+}
+
+const namespaceKeys = ["name", "labels", "annotations", "mtls", "denyByDefault", "allowNothing", "allow"];
+const ruleKeys = ["name", "selector", "from", "to"];
+const fromKeys = ["principals", "serviceAccounts", "namespaces"];
+const toKeys = ["methods", "paths", "ports"];
+
+/** Why a namespace name cannot be an application namespace, or undefined when it can. */
+function reservedNamespace(name: string): string | undefined {
+    if (name === istioNamespace) {
+        return "is Istio's root namespace, which the program manages; list only application namespaces";
+    }
+    if (name.startsWith("kube-")) {
+        return "is reserved by Kubernetes for its own system; list only application namespaces";
+    }
+    if (name === "default") {
+        return "exists in every cluster and cannot be created here; put the workloads in a namespace of their own";
+    }
+    return undefined;
+}
+
+/**
+ * Validates `istio-multicluster:namespaces` and `istio-multicluster:security` against the mesh's trust domain.
+ * Every problem is reported with its config path; nothing is created from a refused config.
+ */
+export function validateSecurity(
+    rawNamespaces: unknown,
+    rawSecurity: unknown,
+    ctx: SecurityContext,
+): SecurityResult {
+    const p = new Problems();
+
+    // Mesh-wide settings.
+    let mtls: MtlsMode = "STRICT";
+    let aliases: string[] = [];
+    if (rawSecurity !== undefined) {
+        if (!isObject(rawSecurity)) {
+            p.fail(securityKey, `must be a map, got ${quote(rawSecurity)}`);
+        } else {
+            p.knownKeys(rawSecurity, securityKey, ["mtls", "trustDomainAliases"]);
+            mtls = p.mtls(rawSecurity, "mtls", securityKey) ?? "STRICT";
+            aliases =
+                p.strings(rawSecurity, "trustDomainAliases", securityKey, (s) => {
+                    if (!dns1123Subdomain.test(s))
+                        return `${quote(s)} is not a DNS name such as old.example.com`;
+                    if (s === ctx.trustDomain) {
+                        return `${quote(s)} is the mesh's own trust domain (\`mesh.trustDomain\`); remove it`;
+                    }
+                    return undefined;
+                }) ?? [];
+            const seen = new Set<string>();
+            aliases.forEach((a, i) => {
+                if (seen.has(a))
+                    p.fail(`${securityKey}.trustDomainAliases[${i}]`, `${quote(a)} is listed twice`);
+                seen.add(a);
+            });
+        }
+    }
+    const trustDomains = [ctx.trustDomain, ...aliases];
+
+    // Namespaces: names first, so that rules can refer to any of them whatever the order.
+    let list: unknown[] = [];
+    if (rawNamespaces !== undefined) {
+        if (!Array.isArray(rawNamespaces)) {
+            p.fail(namespacesKey, `must be a list of namespaces, got ${quote(rawNamespaces)}`);
+        } else {
+            list = rawNamespaces;
+        }
+    }
+    const declared = list.flatMap((n) => (isObject(n) && typeof n.name === "string" ? [n.name] : []));
+    const referable = [...new Set([...declared.filter((n) => dns1123Label.test(n)), istioNamespace])];
+    const checkNamespaceRef = (ns: string): string | undefined =>
+        referable.includes(ns)
+            ? undefined
+            : `namespace ${quote(ns)} is not an application namespace of the mesh; ` +
+              `${hint(ns, referable, "namespaces it may name")} (add it to \`${namespacesKey}\` first)`;
+
+    const namespaces: MeshNamespace[] = [];
+    const firstIndex = new Map<string, number>();
+    list.forEach((raw, index) => {
+        const path = `${namespacesKey}[${index}]`;
+        if (!isObject(raw)) {
+            p.fail(path, `must be a map with at least \`name\`, got ${quote(raw)}`);
+            return;
+        }
+        p.knownKeys(raw, path, namespaceKeys);
+        const name = raw.name;
+        let nameOk = false;
+        if (name === undefined || name === "") {
+            p.fail(`${path}.name`, "required; set it to the namespace's name");
+        } else if (typeof name !== "string") {
+            p.fail(`${path}.name`, `must be a string, got ${quote(name)}`);
+        } else if (!dns1123Label.test(name)) {
+            p.fail(
+                `${path}.name`,
+                `${quote(name)} is not a DNS-1123 label (at most 63 lower-case letters, digits and '-', ` +
+                    `starting and ending with a letter or digit)`,
+            );
+        } else if (reservedNamespace(name) !== undefined) {
+            p.fail(`${path}.name`, `${quote(name)} ${reservedNamespace(name)!}`);
+        } else if (firstIndex.has(name)) {
+            p.fail(
+                `${path}.name`,
+                `${quote(name)} is already listed at namespaces[${firstIndex.get(name)!}]`,
+            );
+        } else {
+            firstIndex.set(name, index);
+            nameOk = true;
+        }
+        const labels = p.labels(raw, "labels", path, "label");
+        for (const key of Object.keys(labels).filter((k) => ownedLabels.includes(k))) {
+            const injection = Object.entries(injectionLabel(ctx.revision))
+                .map(([k, v]) => `${k}=${v}`)
+                .join("");
+            p.fail(
+                `${path}.labels["${key}"]`,
+                key === networkLabel
+                    ? "is set by the program on each cluster's istio-system; remove it (namespaces span networks)"
+                    : `conflicts with the injection label the program sets (${injection}, from ` +
+                          "`mesh.istio.revision`); remove it",
+            );
+        }
+        const annotations = p.labels(raw, "annotations", path, "annotation");
+        const nsMtls = p.mtls(raw, "mtls", path);
+        const denyByDefault = p.boolean(raw, "denyByDefault", path);
+        const allowNothing = p.boolean(raw, "allowNothing", path);
+        const rules = readRules(
+            p,
+            raw,
+            path,
+            nameOk ? (name as string) : undefined,
+            trustDomains,
+            checkNamespaceRef,
+        );
+        if (allowNothing && raw.denyByDefault === false) {
+            p.fail(`${path}.allowNothing`, "contradicts `denyByDefault: false`; remove one of them");
+        }
+        if (allowNothing && rules.length > 0) {
+            p.fail(
+                `${path}.allowNothing`,
+                "says the namespace admits nothing, but it has `allow` rules; remove `allowNothing` or the rules",
+            );
+        }
+        if (nameOk) {
+            namespaces.push({
+                name: name as string,
+                labels,
+                annotations,
+                ...(nsMtls !== undefined ? { mtls: nsMtls } : {}),
+                denyByDefault: denyByDefault || allowNothing,
+                allowNothing,
+                allow: rules,
+                index,
+            });
+        }
+    });
+
+    if (p.errors.length > 0) return { ok: false, errors: p.errors };
+    return { ok: true, namespaces, security: { mtls, trustDomainAliases: aliases } };
+}
+
+function readRules(
+    p: Problems,
+    ns: Obj,
+    path: string,
+    namespace: string | undefined,
+    trustDomains: readonly string[],
+    checkNamespaceRef: (ns: string) => string | undefined,
+): AllowRule[] {
+    const raw = ns.allow;
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+        p.fail(`${path}.allow`, `must be a list of allow rules, got ${quote(raw)}`);
+        return [];
+    }
+    const rules: AllowRule[] = [];
+    const names = new Map<string, number>();
+    raw.forEach((rule, i) => {
+        const at = `${path}.allow[${i}]`;
+        if (!isObject(rule)) {
+            p.fail(at, `must be a map with \`name\` and \`from\`, got ${quote(rule)}`);
+            return;
+        }
+        p.knownKeys(rule, at, ruleKeys);
+        const before = p.errors.length;
+        const name = rule.name;
+        if (name === undefined || name === "") {
+            p.fail(`${at}.name`, "required; name the rule (it becomes the AuthorizationPolicy's name)");
+        } else if (typeof name !== "string" || !dns1123Label.test(name)) {
+            p.fail(
+                `${at}.name`,
+                `${quote(name)} is not a DNS-1123 label (lower-case letters, digits and '-')`,
+            );
+        } else if (name === allowNothingName) {
+            p.fail(`${at}.name`, `${quote(name)} is the name of the deny-by-default policy; pick another`);
+        } else if (names.has(name)) {
+            p.fail(
+                `${at}.name`,
+                `${quote(name)} is already used by allow[${names.get(name)!}]; rule names are unique`,
+            );
+        } else {
+            names.set(name, i);
+        }
+        let selector: Record<string, string> | undefined;
+        if (rule.selector !== undefined) {
+            selector = p.labels(rule, "selector", at, "label");
+            if (isObject(rule.selector) && Object.keys(rule.selector).length === 0) {
+                p.fail(
+                    `${at}.selector`,
+                    "is empty; give workload labels such as `app: helloworld`, or omit it",
+                );
+            }
+        }
+        const from = readFrom(p, rule, at, trustDomains, checkNamespaceRef);
+        const to = readTo(p, rule, at);
+        if (p.errors.length === before && namespace !== undefined && from !== undefined) {
+            rules.push({
+                name: name as string,
+                ...(selector !== undefined ? { selector } : {}),
+                from,
+                ...(to !== undefined ? { to } : {}),
+            });
+        }
+    });
+    return rules;
+}
+
+function readFrom(
+    p: Problems,
+    rule: Obj,
+    at: string,
+    trustDomains: readonly string[],
+    checkNamespaceRef: (ns: string) => string | undefined,
+): AllowSource | undefined {
+    const path = `${at}.from`;
+    const from = rule.from;
+    if (from === undefined) {
+        return p.fail(
+            path,
+            "required; say who may call: `principals`, `serviceAccounts` (<namespace>/<name>) or `namespaces`",
+        );
+    }
+    if (!isObject(from)) return p.fail(path, `must be a map, got ${quote(from)}`);
+    p.knownKeys(from, path, fromKeys);
+    if (!fromKeys.some((k) => from[k] !== undefined)) {
+        return p.fail(path, "names nobody; give `principals`, `serviceAccounts` or `namespaces`");
+    }
+    const [trustDomain] = trustDomains;
+    const principals = p.strings(from, "principals", path, (s) => {
+        const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(s);
+        if (s.startsWith("spiffe://")) {
+            return `${quote(s)} has the spiffe:// scheme, which Istio's principals omit; write ${quote(s.slice(9))}`;
+        }
+        if (!m) {
+            return `${quote(s)} is not a principal <trustDomain>/ns/<namespace>/sa/<serviceAccount>, e.g. ${quote(
+                `${trustDomain}/ns/sample/sa/sleep`,
+            )}`;
+        }
+        const [, td, ns, sa] = m as unknown as [string, string, string, string];
+        if (!trustDomains.includes(td)) {
+            return (
+                `trust domain ${quote(td)} is not the mesh's (${quote(trustDomain)}); use ${quote(trustDomain)}, ` +
+                `or list ${quote(td)} in \`${securityKey}.trustDomainAliases\` if it is an alias of the mesh's`
+            );
+        }
+        if (!dns1123Subdomain.test(sa) || sa.length > 253)
+            return `service account ${quote(sa)} is not a DNS name`;
+        return checkNamespaceRef(ns);
+    });
+    const serviceAccounts = p.strings(from, "serviceAccounts", path, (s) => {
+        const m = /^([^/]+)\/([^/]+)$/.exec(s);
+        if (!m) return `${quote(s)} is not <namespace>/<serviceAccount>, e.g. "sample/sleep"`;
+        const [, ns, sa] = m as unknown as [string, string, string];
+        if (!dns1123Subdomain.test(sa) || sa.length > 253)
+            return `service account ${quote(sa)} is not a DNS name`;
+        return checkNamespaceRef(ns);
+    });
+    const namespaces = p.strings(from, "namespaces", path, (s) => checkNamespaceRef(s));
+    const expanded = (serviceAccounts ?? []).map((s) => {
+        const [ns, sa] = s.split("/") as [string, string];
+        return principal(trustDomain!, ns, sa);
+    });
+    return {
+        principals: [...new Set([...(principals ?? []), ...expanded])],
+        namespaces: [...new Set(namespaces ?? [])],
+    };
+}
+
+function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined {
+    const path = `${at}.to`;
+    const to = rule.to;
+    if (to === undefined) return undefined;
+    if (!isObject(to)) return p.fail(path, `must be a map, got ${quote(to)}`);
+    p.knownKeys(to, path, toKeys);
+    if (!toKeys.some((k) => to[k] !== undefined)) {
+        return p.fail(
+            path,
+            "is empty; give `methods`, `paths` or `ports`, or omit `to` to admit any request",
+        );
+    }
+    const methods = p.strings(to, "methods", path, (s) =>
+        httpMethods.includes(s)
+            ? undefined
+            : `${quote(s)} is not an HTTP method; ${hint(s, httpMethods, "methods")}`,
+    );
+    const paths = p.strings(to, "paths", path, (s) =>
+        s.startsWith("/") || s.startsWith("*") ? undefined : `${quote(s)} is not a path; start it with "/"`,
+    );
+    let ports: number[] | undefined;
+    if (to.ports !== undefined) {
+        if (!Array.isArray(to.ports) || to.ports.length === 0) {
+            p.fail(`${path}.ports`, `must be a non-empty list of port numbers, got ${quote(to.ports)}`);
+        } else {
+            ports = [];
+            to.ports.forEach((n, i) => {
+                if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
+                    p.fail(`${path}.ports[${i}]`, `must be a port number from 1 to 65535, got ${quote(n)}`);
+                } else ports!.push(n);
+            });
+        }
+    }
+    return {
+        ...(methods ? { methods } : {}),
+        ...(paths ? { paths } : {}),
+        ...(ports ? { ports } : {}),
+    };
+}
+
+/** An Istio principal: the SPIFFE identity of a service account without its `spiffe://` scheme. */
+export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
+    return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** A Kubernetes Namespace's metadata: the config's labels plus the install's injection label. */
+export interface NamespaceManifest {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** The metadata of an application namespace, the same in every cluster. */
+export function namespaceMetadata(ns: MeshNamespace, revision: string | undefined): NamespaceManifest {
+    return {
+        name: ns.name,
+        labels: { ...ns.labels, ...injectionLabel(revision) },
+        ...(Object.keys(ns.annotations).length > 0 ? { annotations: { ...ns.annotations } } : {}),
+    };
+}
+
+function peerAuthentication(namespace: string, mode: MtlsMode): SecurityObject {
+    return {
+        apiVersion: securityV1,
+        kind: "PeerAuthentication",
+        metadata: { name: peerAuthenticationName, namespace },
+        spec: { mtls: { mode } },
+    };
+}
+
+/**
+ * The allow-nothing AuthorizationPolicy of a deny-by-default namespace: ALLOW with no rules matches nothing,
+ * so a workload is reachable only through another ALLOW policy. Never emitted in the root namespace, where it
+ * would apply to every workload of the mesh, the east-west and ingress gateways included.
+ */
+function allowNothing(ns: MeshNamespace): SecurityObject {
+    return {
+        apiVersion: securityV1,
+        kind: "AuthorizationPolicy",
+        metadata: {
+            name: allowNothingName,
+            namespace: ns.name,
+            ...(ns.allowNothing ? { annotations: { [allowNothingAnnotation]: "true" } } : {}),
+        },
+        spec: {},
+    };
+}
+
+/** One allow rule as an ALLOW AuthorizationPolicy: any listed principal or namespace, to the listed operations. */
+function allowPolicy(namespace: string, rule: AllowRule): SecurityObject {
+    const from = [
+        ...(rule.from.principals.length > 0 ? [{ source: { principals: [...rule.from.principals] } }] : []),
+        ...(rule.from.namespaces.length > 0 ? [{ source: { namespaces: [...rule.from.namespaces] } }] : []),
+    ];
+    const op = rule.to;
+    const to = op
+        ? [
+              {
+                  operation: {
+                      ...(op.methods ? { methods: [...op.methods] } : {}),
+                      ...(op.paths ? { paths: [...op.paths] } : {}),
+                      ...(op.ports ? { ports: op.ports.map(String) } : {}),
+                  },
+              },
+          ]
+        : undefined;
+    return {
+        apiVersion: securityV1,
+        kind: "AuthorizationPolicy",
+        metadata: { name: rule.name, namespace },
+        spec: {
+            ...(rule.selector ? { selector: { matchLabels: { ...rule.selector } } } : {}),
+            action: "ALLOW",
+            rules: [{ from, ...(to ? { to } : {}) }],
+        },
+    };
+}
+
+/**
+ * Every Istio security object a primary receives, in a stable order: the mesh-wide PeerAuthentication in the
+ * root namespace, then per namespace its mTLS override, its allow-nothing policy and its allow rules. The same
+ * list for every primary, by construction.
+ */
+export function securityObjects(topology: Topology): readonly SecurityObject[] {
+    const objects: SecurityObject[] = [peerAuthentication(istioNamespace, topology.security.mtls)];
+    for (const ns of topology.namespaces) {
+        if (ns.mtls !== undefined) objects.push(peerAuthentication(ns.name, ns.mtls));
+        if (ns.denyByDefault) objects.push(allowNothing(ns));
+        for (const rule of ns.allow) objects.push(allowPolicy(ns.name, rule));
+    }
+    return objects;
+}
+
+/** What one cluster receives: its application namespaces, and on a primary the security objects. */
+export interface ClusterSecurity {
+    readonly cluster: ClusterSpec;
+    readonly namespaces: readonly NamespaceManifest[];
+    readonly objects: readonly SecurityObject[];
+}
+
+/** Per cluster, in topology order: every cluster gets every namespace; primaries get the same objects. */
+export function securityPlan(topology: Topology): readonly ClusterSecurity[] {
+    const namespaces = topology.namespaces.map((ns) => namespaceMetadata(ns, topology.mesh.istio.revision));
+    const objects = securityObjects(topology);
+    return topology.clusters.map((cluster) => ({
+        cluster,
+        namespaces,
+        objects: cluster.role === "primary" ? objects : [],
+    }));
+}
+
+/**
+ * The Pulumi name of an object in a cluster. Its parts are DNS labels, which never contain `/`, so different
+ * (cluster, namespace, name) never give the same name; with the resource type (which carries the kind) it is
+ * the object's Kubernetes identity.
+ */
+export function objectResourceName(cluster: string, namespace: string, name?: string): string {
+    return name === undefined ? `${cluster}/${namespace}` : `${cluster}/${namespace}/${name}`;
+}
