@@ -11,6 +11,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { apiServerOf, ClusterLink } from "./components/clusterLink";
 import { EastWestGateway } from "./components/eastWestGateway";
+import { GlobalServices } from "./components/globalServices";
+import { IngressGateway } from "./components/ingressGateway";
 import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
 import { MeshNamespaces } from "./components/meshNamespaces";
@@ -20,10 +22,14 @@ import { loadTopology } from "./stacks/config";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
 import { securityPlan } from "./stacks/security";
+import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
 
 const topology = loadTopology();
 const mesh = composeMesh(topology);
 const { meshId } = topology.mesh;
+const traffic = topology.traffic ?? noTraffic;
+// Computed once: every primary applies the same traffic rules.
+const trafficRules = trafficObjects(traffic);
 
 interface ClusterState {
     provider: k8s.Provider;
@@ -83,6 +89,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             namespace: s.namespace,
             cacerts: trustAnchor.cacerts[cluster.name]!,
             servesRemotes: plan.remotes.length > 0,
+            clusterLocalHosts: clusterLocalHosts(traffic),
         },
         { provider: s.provider },
     );
@@ -98,6 +105,17 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
         },
         { provider: s.provider },
     );
+    if (trafficRules.length > 0) {
+        new GlobalServices(
+            cluster.name,
+            {
+                objects: trafficRules,
+                istiod: primary.istiod,
+                namespaces: { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace },
+            },
+            { provider: s.provider },
+        );
+    }
     if (plan.eastWestGateway) {
         s.gateway = new EastWestGateway(
             cluster.name,
@@ -174,6 +192,25 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
             waitFor: attached ? [attached] : [],
             exposeServices: plan.exposeServices,
             exposeIstiod: plan.exposeIstiod,
+        },
+        { provider: s.provider },
+    );
+}
+
+// Ingress gateways: injected like the east-west gateway, so a remote's waits for its attachment too.
+for (const name of traffic.ingress?.clusters ?? []) {
+    const s = of(name);
+    const { cluster } = mesh.clusters.find((p) => p.cluster.name === name)!;
+    const attached =
+        cluster.role === "remote" ? clusterLinks.get(name)?.remoteSecrets[cluster.primary!] : undefined;
+    new IngressGateway(
+        name,
+        {
+            mesh: topology.mesh,
+            ingress: traffic.ingress!,
+            namespace: s.namespace,
+            istiod: s.istiod!,
+            waitFor: attached ? [attached] : [],
         },
         { provider: s.provider },
     );

@@ -152,6 +152,11 @@ export interface MeshConfigValues {
     readonly rootNamespace?: string;
     /** What sidecars do with traffic to hosts outside the registry. Default `ALLOW_ANY`. */
     readonly outboundTrafficPolicy?: { readonly mode?: "ALLOW_ANY" | "REGISTRY_ONLY" };
+    /** Per-host settings; `clusterLocal: true` keeps calls to those hosts inside the caller's cluster. */
+    readonly serviceSettings?: readonly {
+        readonly settings: { readonly clusterLocal: boolean };
+        readonly hosts: readonly string[];
+    }[];
 }
 
 /** One network in `global.meshNetworks`: how its endpoints are recognised and reached. */

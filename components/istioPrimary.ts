@@ -15,6 +15,8 @@ export interface IstioPrimaryArgs {
     readonly cacerts: k8s.core.v1.Secret;
     /** Whether this control plane serves remote clusters (sets `global.externalIstiod`). Default false. */
     readonly servesRemotes?: boolean;
+    /** Hosts that never leave the caller's cluster (`meshConfig.serviceSettings`). Default none. */
+    readonly clusterLocalHosts?: readonly string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
             `${name}-istiod`,
             mesh,
             namespace,
-            { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false) },
+            { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false, args.clusterLocalHosts) },
             // cacerts first: an istiod started without it makes a self-signed CA and keeps it.
             { parent: this, dependsOn: [this.base, args.cacerts] },
         );

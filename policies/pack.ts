@@ -13,6 +13,7 @@ import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { securityPolicies } from "./security";
+import { trafficPolicies } from "./traffic";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it. */
 export const packName = "istio-multicluster";
@@ -35,6 +36,7 @@ export const policies: Policies = [
     ...exposurePolicies,
     ...availabilityPolicies,
     ...securityPolicies,
+    ...trafficPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

@@ -23,8 +23,8 @@ export class ConfigRefused extends pulumi.RunError {
 }
 
 /**
- * Reads `istio-multicluster:mesh`, `clusters`, `namespaces` and `security`; throws `ConfigRefused` listing
- * every problem, before anything is registered.
+ * Reads `istio-multicluster:mesh`, `clusters`, `namespaces`, `security`, `services`, `externalServices` and
+ * `ingress`; throws `ConfigRefused` listing every problem, before anything is registered.
  */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
@@ -33,6 +33,9 @@ export function loadTopology(): Topology {
         clusters: readObject(config, "clusters"),
         namespaces: readObject(config, "namespaces"),
         security: readObject(config, "security"),
+        services: readObject(config, "services"),
+        externalServices: readObject(config, "externalServices"),
+        ingress: readObject(config, "ingress"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
+import type { TrafficSpec } from "./traffic";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -123,6 +124,13 @@ export interface ClusterSpec {
     readonly primary?: string;
     /** The Istio network; undefined when the mesh names no networks. */
     readonly network?: string;
+    /**
+     * The locality region of the cluster's nodes (their `topology.kubernetes.io/region` label), which locality
+     * failover and distribution name; undefined when not declared.
+     */
+    readonly region?: string;
+    /** The zone of the cluster's nodes (`topology.kubernetes.io/zone`), if declared; only with `region`. */
+    readonly zone?: string;
     readonly access: ClusterAccess;
     /** The API server address other clusters use to read this one. */
     readonly apiServer?: string;
@@ -140,6 +148,8 @@ export interface Topology {
     readonly namespaces: readonly MeshNamespace[];
     /** Mesh-wide security settings (`istio-multicluster:security`). */
     readonly security: SecuritySettings;
+    /** Global services, external services and ingress (stacks/traffic.ts); undefined means none. */
+    readonly traffic?: TrafficSpec;
 }
 
 /** True when the clusters span more than one network. */

@@ -22,6 +22,7 @@ import {
     WorkloadSettings,
 } from "./topology";
 import { validateSecurity } from "./security";
+import { validateTraffic } from "./traffic";
 
 /** The raw input: the two config values as parsed from JSON, and whether Pulumi holds each key as secret. */
 export interface RawConfig {
@@ -31,6 +32,10 @@ export interface RawConfig {
     readonly namespaces?: unknown;
     readonly security?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
+    /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
+    readonly services?: unknown;
+    readonly externalServices?: unknown;
+    readonly ingress?: unknown;
 }
 
 /** Either a topology or the full list of problems. */
@@ -640,6 +645,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "role",
             "primary",
             "network",
+            "region",
+            "zone",
             "context",
             "kubeconfig",
             "apiServer",
@@ -696,6 +703,24 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         );
         if (network !== undefined && network.length > 63)
             r.fail(`${path}.network`, `${quote(network)} is longer than 63 characters`);
+        const region = r.matching(
+            c,
+            "region",
+            path,
+            false,
+            labelValue,
+            "a Kubernetes label value (the nodes' region)",
+        );
+        const zone = r.matching(
+            c,
+            "zone",
+            path,
+            false,
+            labelValue,
+            "a Kubernetes label value (the nodes' zone)",
+        );
+        if (zone !== undefined && region === undefined)
+            r.fail(`${path}.zone`, "needs `region`; set the region too");
         let access: ClusterAccess | undefined;
         if (c.context !== undefined && c.kubeconfig !== undefined) {
             r.fail(path, "set exactly one of `context` and `kubeconfig`, not both");
@@ -753,7 +778,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             clusters.push({
                 name,
                 role,
-                ...prune({ primary, network, apiServer }),
+                ...prune({ primary, network, region, zone, apiServer }),
                 access,
                 eastWest,
                 index: i,
@@ -776,6 +801,9 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     const ca = readCa(r, mesh, raw.secret.mesh, primaries);
     const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
     if (!sec.ok) r.errors.push(...sec.errors);
+    // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
+    const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
+    r.errors.push(...traffic.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
@@ -796,6 +824,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             clusters,
             namespaces: sec.namespaces,
             security: sec.security,
+            ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
         },
     };
 }

@@ -37,11 +37,15 @@ export function baseValues(mesh: MeshSettings, cluster: ClusterSpec): BaseValues
     };
 }
 
-/** istiod chart values for a primary; `servesRemotes` adds `global.externalIstiod`. */
+/**
+ * istiod chart values for a primary; `servesRemotes` adds `global.externalIstiod`, `clusterLocalHosts` (the
+ * cluster-local services of stacks/traffic.ts) `meshConfig.serviceSettings`.
+ */
 export function primaryIstiodValues(
     mesh: MeshSettings,
     cluster: ClusterSpec,
     servesRemotes: boolean,
+    clusterLocalHosts: readonly string[] = [],
 ): IstiodValues {
     const webhookHost = servesRemotes ? fixedHostname(cluster) : undefined;
     return {
@@ -65,6 +69,9 @@ export function primaryIstiodValues(
             trustDomain: mesh.trustDomain,
             ...(mesh.trustDomainAliases ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
             defaultConfig: { proxyMetadata: { ...dnsProxyMetadata } },
+            ...(clusterLocalHosts.length > 0
+                ? { serviceSettings: [{ settings: { clusterLocal: true }, hosts: [...clusterLocalHosts] }] }
+                : {}),
         },
     };
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: how the plan grows with the mesh. For multi-primary meshes of 2, 5, 10 and 20 clusters and
- * one primary with 1, 4, 9 and 19 remotes (all multi-network, load-balancer addresses): resources, remote
- * secrets, the longest dependency chain, plan seconds and peak memory. Each size runs in its own process so
+ * one primary with 1, 4, 9 and 19 remotes (all multi-network, load-balancer addresses, with global services,
+ * an external service and ingress): resources, remote secrets, the longest dependency chain, plan seconds and
+ * peak memory. Each size runs in its own process so
  * that memory is that plan's alone.
  */
 import { execFileSync } from "node:child_process";
@@ -21,6 +22,7 @@ export function benchConfig(shape: Shape, n: number): Record<string, unknown> {
             role: primary ? "primary" : "remote",
             ...(primary ? {} : { primary: "c1" }),
             network: `net${i + 1}`,
+            region: `region${(i % 3) + 1}`,
             context: `ctx-${name}`,
             apiServer: `https://10.0.${i}.1:6443`,
         };
@@ -29,6 +31,42 @@ export function benchConfig(shape: Shape, n: number): Record<string, unknown> {
         config: {
             "istio-multicluster:mesh": { meshId: "bench", istio: { version: "1.30.3" } },
             "istio-multicluster:clusters": clusters,
+            ...benchTraffic(n),
+        },
+    };
+}
+
+/**
+ * Traffic on every size: a global service with region failover and a canary, another with locality weights,
+ * an external service and an ingress host, so the traffic objects are measured with the mesh.
+ */
+function benchTraffic(n: number): Record<string, unknown> {
+    const regions = [...new Set(Array.from({ length: n }, (_, i) => `region${(i % 3) + 1}`))];
+    return {
+        "istio-multicluster:namespaces": [{ name: "sample" }, { name: "shop" }],
+        "istio-multicluster:services": [
+            {
+                name: "helloworld",
+                namespace: "sample",
+                ports: [{ number: 5000, protocol: "HTTP" }],
+                ...(regions.length > 1 ? { failover: { order: regions } } : {}),
+                canary: [
+                    { subset: "v1", labels: { version: "v1" }, weight: 90 },
+                    { subset: "v2", labels: { version: "v2" }, weight: 10 },
+                ],
+            },
+            {
+                name: "api",
+                namespace: "shop",
+                ports: [{ number: 8080, protocol: "GRPC" }],
+                failover: { priority: ["topology.istio.io/network", "topology.istio.io/cluster"] },
+            },
+        ],
+        "istio-multicluster:externalServices": [
+            { name: "httpbin", hosts: ["httpbin.org"], ports: [{ number: 443, protocol: "TLS" }] },
+        ],
+        "istio-multicluster:ingress": {
+            hosts: [{ host: "hello.example.com", service: "helloworld", credentialName: "hello-tls" }],
         },
     };
 }

@@ -1,0 +1,42 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { objectResourceName, TrafficObject } from "../stacks/traffic";
+
+export interface GlobalServicesArgs {
+    /**
+     * The Istio objects to apply (`trafficObjects(topology.traffic)`): computed once for the mesh and handed to
+     * every primary unchanged, so every control plane serves the same traffic rules.
+     */
+    readonly objects: readonly TrafficObject[];
+    /** The primary's istiod release: its validating webhook admits the objects (its CRDs come with base). */
+    readonly istiod: pulumi.Resource;
+    /**
+     * The Namespace resources of this cluster by name, for objects that live outside `istio-system`: an object
+     * waits for its namespace when it is listed here. Default none (the namespace is made elsewhere).
+     */
+    readonly namespaces?: Readonly<Record<string, pulumi.Resource>>;
+}
+
+/**
+ * The traffic rules of the mesh in one primary: DestinationRules (locality failover, outlier detection,
+ * canary subsets), canary VirtualServices, ServiceEntries of external services, and the ingress Gateways and
+ * routes. Create it with `opts.provider` set to the primary's provider; every object depends on exactly
+ * that primary's istiod and, when given, the namespace it lives in.
+ */
+export class GlobalServices extends pulumi.ComponentResource {
+    /** The objects, in the order of `args.objects`. */
+    public readonly objects: readonly k8s.apiextensions.CustomResource[];
+
+    constructor(name: string, args: GlobalServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster:traffic:GlobalServices", name, {}, opts);
+        this.objects = args.objects.map((o) => {
+            const namespace = args.namespaces?.[o.metadata.namespace];
+            return new k8s.apiextensions.CustomResource(
+                objectResourceName(name, o),
+                { apiVersion: o.apiVersion, kind: o.kind, metadata: { ...o.metadata }, spec: o.spec },
+                { parent: this, dependsOn: namespace ? [args.istiod, namespace] : [args.istiod] },
+            );
+        });
+        this.registerOutputs({ objects: this.objects });
+    }
+}
