@@ -3,7 +3,7 @@
  * policy config files beside this one (`config.<stack>.json`), never from the policies themselves.
  *
  * Importing this module starts nothing: `index.ts` hands the list to `new PolicyPack` (which serves gRPC to
- * the Pulumi CLI), and `runner.ts` evaluates it in-process for the offline plan.
+ * the Pulumi CLI), and tools/policyRunner.ts evaluates it in-process for the offline plan.
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy/policy";
 import { availabilityPolicies } from "./availability";

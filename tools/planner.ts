@@ -12,6 +12,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
 import * as YAML from "yaml";
+import { assertSdkInternals } from "./sdkInternals";
 
 /** The repository root (the parent of tools/). */
 export const repoRoot = path.resolve(__dirname, "..");
@@ -283,6 +284,7 @@ export async function evaluate(
         await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
         const monitor = runtimeSettings.getMonitor() as Monitor;
+        assertSdkInternals(monitor);
         // Each registration or read is recorded as the engine received it, once the monitor has accepted it.
         const recording =
             <Req>(
