@@ -17,6 +17,7 @@ import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
 import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
+import { SmokeTest } from "./components/smokeTest";
 import { TrustAnchor } from "./components/trustAnchor";
 import { ownValue } from "./stacks/checks";
 import { loadTopology } from "./stacks/config";
@@ -216,6 +217,28 @@ for (const name of traffic.ingress?.clusters ?? []) {
         },
         { provider: s.provider },
     );
+}
+
+// The smoke test (opt-in): the update waits until each cluster has been answered from both clusters.
+if (topology.smokeTest) {
+    new SmokeTest("smoke-test", {
+        settings: topology.smokeTest,
+        stack: pulumi.getStack(),
+        revision: topology.mesh.istio.revision,
+        clusters: mesh.clusters.map(({ cluster }) => {
+            const attached =
+                cluster.primary && clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary];
+            return {
+                name: cluster.name,
+                provider: of(cluster.name).provider,
+                injection: [of(cluster.name).istiod!, ...(attached ? [attached] : [])],
+            };
+        }),
+        meshReady: [
+            ...mesh.clusters.flatMap(({ cluster }) => of(cluster.name).gateway ?? []),
+            ...clusterLinks.values(),
+        ],
+    });
 }
 
 /** The mesh's root certificate (public, PEM). */

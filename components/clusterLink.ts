@@ -182,10 +182,22 @@ export function apiServerOf(cluster: ClusterSpec): pulumi.Output<string> {
         path.delimiter,
     );
     for (const file of files.filter((f) => f && fs.existsSync(f))) {
-        const server = serverOf(fs.readFileSync(file, "utf8"), context);
+        const server = serverOf(readKubeconfigFile(file), context);
         if (server !== undefined) return pulumi.output(server);
     }
     return unresolved(key);
+}
+
+/** A kubeconfig file of `$KUBECONFIG`; one that cannot be read as a file is named, not a bare EISDIR. */
+function readKubeconfigFile(file: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        throw new Error(
+            `KUBECONFIG: ${file} cannot be read as a kubeconfig file (${code}); fix or unset KUBECONFIG`,
+        );
+    }
 }
 
 function unresolved(key: string): pulumi.Output<string> {

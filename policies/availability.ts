@@ -51,6 +51,15 @@ export interface AvailabilityConfig {
 
 const what = (chart: ChartInfo) => (chart.chart === "istiod" ? "istiod" : "east-west gateway");
 
+/**
+ * The stack config that sizes a workload: `mesh.controlPlane` for istiod, `mesh.eastWest` (or one cluster's
+ * `eastWest`) for a gateway. Messages name these, never the chart values the program derives from them.
+ */
+const settingOf = (chart: ChartInfo, key: string) =>
+    chart.chart === "istiod"
+        ? `\`mesh.controlPlane.${key}\``
+        : `\`mesh.eastWest.${key}\` (or the cluster's \`clusters[].eastWest.${key}\`)`;
+
 /** istiod and east-west gateways run at least `minReplicas` (2) replicas. */
 export const controlPlaneReplicas: ResourceValidationPolicy = {
     name: "control-plane-replicas",
@@ -63,12 +72,9 @@ export const controlPlaneReplicas: ResourceValidationPolicy = {
         const { minReplicas: min } = configOf<AvailabilityConfig>(args, { minReplicas: 2 });
         const n = minReplicas(chart);
         if (typeof n === "number" && n < min!) {
-            const key =
-                chart.chart === "istiod"
-                    ? "autoscaleMin (or replicaCount)"
-                    : "autoscaling.minReplicas (or replicaCount)";
             reportViolation(
-                `${what(chart)} ${r.name} may run ${n} replica(s); set ${key} to at least ${min}`,
+                `${what(chart)} ${r.name} may run ${n} replica(s); set ${settingOf(chart, "replicas")} ` +
+                    `(or \`autoscale.min\`) to at least ${min}`,
             );
         }
     },
@@ -130,18 +136,16 @@ export const podDisruptionBudget: ResourceValidationPolicy = {
         const pdb = pdbOf(chart);
         const replicas = minReplicas(chart);
         if (isUnknown(pdb) || isUnknown(replicas)) return;
-        const key = chart.chart === "istiod" ? "pdb" : "podDisruptionBudget";
+        const key = settingOf(chart, "pdb");
         if (pdb === undefined) {
-            reportViolation(
-                `${what(chart)} ${r.name} has no PodDisruptionBudget; set ${key}.maxUnavailable: 1`,
-            );
+            reportViolation(`${what(chart)} ${r.name} has no PodDisruptionBudget; set ${key} to true`);
             return;
         }
         const allowed = allowedDisruptions(pdb, replicas);
         if (allowed !== undefined && allowed < 1) {
             reportViolation(
                 `${what(chart)} ${r.name} has a PodDisruptionBudget that allows no eviction with ${replicas} ` +
-                    `replica(s), which blocks node drains; set ${key}.maxUnavailable: 1`,
+                    `replica(s), which blocks node drains; set ${key} to true (a budget of maxUnavailable 1)`,
             );
         }
     },
@@ -162,8 +166,8 @@ export const resourceRequestsSet: ResourceValidationPolicy = {
         );
         if (missing.length > 0) {
             reportViolation(
-                `${what(chart)} ${r.name} sets no ${missing.join(" or ")} request; set resources.requests.` +
-                    `${missing.join(" and resources.requests.")} to what it needs`,
+                `${what(chart)} ${r.name} sets no ${missing.join(" or ")} request; set ` +
+                    `${missing.map((k) => settingOf(chart, `resources.requests.${k}`)).join(" and ")} to what it needs`,
             );
         }
     },
@@ -185,7 +189,7 @@ export const pkiProtected: ResourceValidationPolicy = {
         const r = resourceOf(args);
         const pki = r.type === types.privateKey || (r.type === types.secret && isCacerts(r.props));
         if (pki && !r.protect) {
-            reportViolation(`${r.type} ${r.name} is not protected; set protect: true (mesh.ca.protect)`);
+            reportViolation(`${r.type} ${r.name} is not protected; set \`mesh.ca.protect\` to true`);
         }
     },
 };

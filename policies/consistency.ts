@@ -47,7 +47,10 @@ export const meshIdentityConsistent: StackValidationPolicy = {
         const meshIds = istiods.map((r) => ({ r, v: str(r.chart.values, "global", "meshID") }));
         for (const { r, v } of meshIds) {
             if (v === undefined && !isRemoteIstiod(r.chart.values)) {
-                reportViolation(`istiod ${r.name} sets no global.meshID; set it to the mesh's one ID`, r.urn);
+                reportViolation(
+                    `istiod ${r.name} sets no global.meshID; set \`mesh.meshId\`, which every istiod takes`,
+                    r.urn,
+                );
             }
         }
         const meshId = majority(meshIds.flatMap(({ v }) => (typeof v === "string" ? [v] : [])));
@@ -55,7 +58,7 @@ export const meshIdentityConsistent: StackValidationPolicy = {
             if (typeof v === "string" && v !== meshId) {
                 reportViolation(
                     `istiod ${r.name} has global.meshID ${JSON.stringify(v)} but the mesh is ` +
-                        `${JSON.stringify(meshId)}; use one meshID in every cluster`,
+                        `${JSON.stringify(meshId)}; install every cluster from the one \`mesh.meshId\``,
                     r.urn,
                 );
             }
@@ -72,7 +75,7 @@ export const meshIdentityConsistent: StackValidationPolicy = {
             if (v !== domain) {
                 reportViolation(
                     `istiod ${r.name} has trust domain ${JSON.stringify(v)} but the mesh uses ` +
-                        `${JSON.stringify(domain)}; set meshConfig.trustDomain to one value in every cluster`,
+                        `${JSON.stringify(domain)}; install every cluster from the one \`mesh.trustDomain\``,
                     r.urn,
                 );
             }
@@ -112,7 +115,7 @@ export const istioVersionPinned: StackValidationPolicy = {
             if (v === undefined || !exactVersion.test(v)) {
                 reportViolation(
                     `chart ${r.chart.chart} of ${r.name} has version ${JSON.stringify(v ?? null)}; pin it to an ` +
-                        `exact Istio version such as ${JSON.stringify(required ?? "1.30.3")}`,
+                        `exact version in \`mesh.istio.version\`, such as ${JSON.stringify(required ?? "1.30.3")}`,
                     r.urn,
                 );
             } else pinned.push({ r, v });
@@ -121,8 +124,8 @@ export const istioVersionPinned: StackValidationPolicy = {
         for (const { r, v } of pinned) {
             if (v !== expected) {
                 reportViolation(
-                    `chart ${r.chart.chart} of ${r.name} is pinned to ${v} but the mesh runs ${expected}; use ` +
-                        `one Istio version for every chart in every cluster`,
+                    `chart ${r.chart.chart} of ${r.name} is pinned to ${v} but the mesh runs ${expected}; set ` +
+                        `\`mesh.istio.version\` to ${expected}: every chart in every cluster follows it`,
                     r.urn,
                 );
             }
@@ -152,10 +155,9 @@ export const istioRevisionConsistent: StackValidationPolicy = {
         const show = (v: string | undefined) => (v ? JSON.stringify(v) : "none");
         for (const { r, rev } of installed) {
             if (rev !== expected) {
-                const key = r.chart.chart === "base" ? "defaultRevision" : "revision";
                 reportViolation(
                     `chart ${r.chart.chart} of ${r.name} has revision ${show(rev)} but the mesh uses ` +
-                        `${show(expected)}; set ${key} to ${show(expected)} in every chart of every cluster`,
+                        `${show(expected)}; set \`mesh.istio.revision\` once: every chart of every cluster follows it`,
                     r.urn,
                 );
             }
@@ -179,8 +181,8 @@ export const eastWestGatewayMatchesCluster: StackValidationPolicy = {
             if (!isUnknown(network) && !isUnknown(gwNetwork) && (network ?? "") !== (gwNetwork ?? "")) {
                 reportViolation(
                     `east-west gateway ${gw.name} has networkGateway ${JSON.stringify(gwNetwork ?? null)} but ` +
-                        `cluster ${gw.cluster} is on network ${JSON.stringify(network ?? null)}; set networkGateway ` +
-                        `to the cluster's network`,
+                        `cluster ${gw.cluster} is on network ${JSON.stringify(network ?? null)}; set the cluster's ` +
+                        `\`clusters[].network\` once: its istiod and its gateway both follow it`,
                     gw.urn,
                 );
             }
@@ -189,7 +191,7 @@ export const eastWestGatewayMatchesCluster: StackValidationPolicy = {
             if (rev !== undefined && istiodRev !== undefined && rev !== istiodRev) {
                 reportViolation(
                     `east-west gateway ${gw.name} has revision ${JSON.stringify(rev)} but istiod ${istiod.name} ` +
-                        `in its cluster has ${JSON.stringify(istiodRev)}; give the gateway istiod's revision`,
+                        `in its cluster has ${JSON.stringify(istiodRev)}; set \`mesh.istio.revision\` once: the gateway follows its istiod`,
                     gw.urn,
                 );
             }

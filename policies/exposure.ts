@@ -43,7 +43,8 @@ export const istioSystemNetworkLabel: StackValidationPolicy = {
             if (!isUnknown(label) && label !== network) {
                 reportViolation(
                     `namespace ${ns.name} has ${networkLabel}=${JSON.stringify(label ?? null)} but istiod in ` +
-                        `cluster ${r.cluster} is on network ${network}; label ${istioNamespace} with ${network}`,
+                        `cluster ${r.cluster} is on network ${network}; set the cluster's \`clusters[].network\` once: ` +
+                        `the program labels ${istioNamespace} and configures istiod from it`,
                     ns.urn,
                 );
             }
@@ -254,8 +255,10 @@ export const eastWestGatewayRestricted: ResourceValidationPolicy = {
         if (type === "NodePort") {
             if (!allowNodePort) {
                 reportViolation(
-                    `east-west gateway ${r.name} is a NodePort Service, open on every node; use a LoadBalancer ` +
-                        `with loadBalancerSourceRanges or an internal load balancer`,
+                    `east-west gateway ${r.name} is a NodePort Service, open on every node; set ` +
+                        `\`mesh.eastWest.serviceType\` to LoadBalancer with \`eastWest.sourceRanges\` or an internal ` +
+                        `load balancer (\`eastWest.serviceAnnotations\`), or accept NodePort in this policy's config ` +
+                        `(\`allowNodePort: true\`)`,
                 );
             }
             return;
@@ -273,12 +276,14 @@ export const eastWestGatewayRestricted: ResourceValidationPolicy = {
         const open = (ranges ?? []).filter((c) => c === "0.0.0.0/0" || c === "::/0");
         if (open.length > 0) {
             reportViolation(
-                `east-west gateway ${r.name} allows ${open.join(", ")}; list only the other clusters' egress ranges`,
+                `east-west gateway ${r.name} allows ${open.join(", ")}; set \`eastWest.sourceRanges\` to the other ` +
+                    `clusters' egress ranges only`,
             );
         } else if ((ranges ?? []).length === 0 && !internal) {
             reportViolation(
                 `east-west gateway ${r.name} is a public load balancer open to anyone; set ` +
-                    `service.loadBalancerSourceRanges to the other clusters' ranges or make it internal`,
+                    `\`mesh.eastWest.sourceRanges\` (or a cluster's \`eastWest.sourceRanges\`) to the other clusters' ` +
+                    `ranges, or make it internal with \`eastWest.serviceAnnotations\``,
             );
         }
     },

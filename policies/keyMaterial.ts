@@ -132,7 +132,7 @@ export const rootKeyAbsent: StackValidationPolicy = {
                 for (const r of generatedRoots) {
                     reportViolation(
                         `root CA ${r.name} is generated, so its key lives in the stack's state; bring the root ` +
-                            `from your PKI (mesh.ca.mode external-intermediates) and issue intermediates offline`,
+                            `from your PKI: set \`mesh.ca.rootCert\` and \`mesh.ca.intermediates\`, issued offline`,
                         r.urn,
                     );
                 }
@@ -144,7 +144,7 @@ export const rootKeyAbsent: StackValidationPolicy = {
             for (const r of all.filter((x) => x.type === types.locallySignedCert)) {
                 reportViolation(
                     `${r.name} signs an intermediate with the root's private key, which puts that key in the ` +
-                        `state; issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)`,
+                        `state; issue the intermediates offline and set them in \`mesh.ca.intermediates\` (no \`mesh.ca.rootKey\`)`,
                     r.urn,
                 );
             }
@@ -291,7 +291,8 @@ export const caKeyStrength: ResourceValidationPolicy = caKeySizePolicy({
     defaultBits: 2048,
     checkAlgorithms: true,
     rsaMessage: (resource, what, bits, min) =>
-        `${resource} ${what} is RSA ${bits}; use RSA ${min} or larger (4096 recommended)`,
+        `${resource} ${what} is RSA ${bits}; set \`mesh.ca.rsaBits\` (or bring keys) of ${min} bits or more ` +
+        `(4096 recommended)`,
 });
 
 /** RSA CA keys of the recommended size (4096 bits, as Istio's own cert tooling makes them). */
@@ -302,7 +303,8 @@ export const caKeySizeRecommended: ResourceValidationPolicy = caKeySizePolicy({
     defaultBits: 4096,
     checkAlgorithms: false,
     rsaMessage: (resource, what, bits, recommended) =>
-        `${resource} ${what} is RSA ${bits}; RSA ${recommended} is recommended for a CA`,
+        `${resource} ${what} is RSA ${bits}; ${recommended} bits are recommended for a CA: set ` +
+        `\`mesh.ca.rsaBits\` (or bring keys) of ${recommended}`,
 });
 
 /** The policy's configuration. */
@@ -341,8 +343,8 @@ export const caValidityBounds: StackValidationPolicy = {
             rootHours = Math.max(rootHours ?? 0, h);
             if (h > maxRoot) {
                 reportViolation(
-                    `root CA ${r.name} is valid ${h / 24} days; shorten validityPeriodHours to at most ` +
-                        `${cfg.maxRootValidityDays} days`,
+                    `root CA ${r.name} is valid ${h / 24} days; set \`mesh.ca.rootValidityDays\` to at most ` +
+                        `${cfg.maxRootValidityDays}`,
                     r.urn,
                 );
             }
@@ -352,14 +354,14 @@ export const caValidityBounds: StackValidationPolicy = {
             if (typeof h !== "number") continue;
             if (h > maxIntermediate) {
                 reportViolation(
-                    `intermediate CA ${r.name} is valid ${h / 24} days; shorten it to at most ` +
-                        `${cfg.maxIntermediateValidityDays} days`,
+                    `intermediate CA ${r.name} is valid ${h / 24} days; set \`mesh.ca.intermediateValidityDays\` ` +
+                        `to at most ${cfg.maxIntermediateValidityDays}`,
                     r.urn,
                 );
             } else if (rootHours !== undefined && h > rootHours) {
                 reportViolation(
                     `intermediate CA ${r.name} is valid ${h / 24} days, longer than its root's ${rootHours / 24}; ` +
-                        `make it shorter than the root`,
+                        `set \`mesh.ca.intermediateValidityDays\` below \`mesh.ca.rootValidityDays\``,
                     r.urn,
                 );
             }

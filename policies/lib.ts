@@ -7,6 +7,7 @@
  * never let that happen: `known()` copies props into plain data where every unknown is the `UNKNOWN` marker,
  * and each rule skips what it cannot see. A value unknown at preview is never a violation.
  */
+import { BlockList, isIP } from "node:net";
 import { PolicyResource, ResourceValidationArgs } from "@pulumi/policy/policy";
 
 /**
@@ -253,10 +254,34 @@ export function secretEntries(props: Record<string, unknown>): Record<string, st
     return out;
 }
 
-// One spelling of the names the program also writes: a policy checking a copy would keep passing after the
-// program changed. Importing components/clusterLink loads @pulumi/kubernetes with the pack; that is accepted.
-export { istioNamespace, networkLabel } from "../stacks/names";
-export { readerServiceAccount } from "../components/clusterLink";
+// Names the program also writes. The pack is published on its own (`pulumi policy publish`), so it keeps its
+// own copy instead of importing the program's; test/policies/facts.test.ts fails the day the two differ.
+/** The namespace Istio's control plane and its secrets live in. */
+export const istioNamespace = "istio-system";
+/** The namespace label that tells Istio a cluster's network. */
+export const networkLabel = "topology.istio.io/network";
+/** The service account whose token a primary's istiod uses to read another cluster. */
+export const readerServiceAccount = "istio-reader-service-account";
+
+/**
+ * Whether a host (a URL's hostname, IPv6 in brackets or not) names the machine itself or no machine at all:
+ * `localhost`, loopback (127.0.0.0/8, ::1, IPv4-mapped loopback) or unspecified (0.0.0.0, ::). Another
+ * cluster can never reach an API server at such an address.
+ */
+export function isLoopbackHost(host: string): boolean {
+    const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+    if (h === "localhost" || h.endsWith(".localhost")) return true;
+    const family = isIP(h);
+    if (family === 0) return false;
+    const local = new BlockList();
+    local.addSubnet("127.0.0.0", 8, "ipv4");
+    local.addAddress("0.0.0.0", "ipv4");
+    local.addAddress("::1", "ipv6");
+    local.addAddress("::", "ipv6");
+    local.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+    local.addAddress("::ffff:0.0.0.0", "ipv6");
+    return local.check(h, family === 4 ? "ipv4" : "ipv6");
+}
 
 /**
  * A DNS-1123 label (at most 63 characters): what Istio accepts as a cluster ID and Kubernetes as a Secret data

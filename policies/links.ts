@@ -4,7 +4,6 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import * as YAML from "yaml";
-import { isLoopbackHost } from "../stacks/validate";
 import {
     at,
     clusterAnnotation,
@@ -13,6 +12,7 @@ import {
     isRemoteSecret,
     istioChart,
     istioNamespace,
+    isLoopbackHost,
     isUnknown,
     multiClusterLabel,
     readerServiceAccount,

@@ -3,7 +3,7 @@
  * policy config files beside this one (`config.<stack>.json`), never from the policies themselves.
  *
  * Importing this module starts nothing: `index.ts` hands the list to `new PolicyPack` (which serves gRPC to
- * the Pulumi CLI), and `runner.ts` evaluates it in-process for the offline plan.
+ * the Pulumi CLI), and tools/policyRunner.ts evaluates it in-process for the offline plan.
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy/policy";
 import { availabilityPolicies } from "./availability";
@@ -14,6 +14,7 @@ import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { securityPolicies } from "./security";
 import { trafficPolicies } from "./traffic";
+import { workloadPolicies } from "./workloads";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it. */
 export const packName = "istio-multicluster";
@@ -37,6 +38,7 @@ export const policies: Policies = [
     ...availabilityPolicies,
     ...securityPolicies,
     ...trafficPolicies,
+    ...workloadPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

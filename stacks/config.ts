@@ -37,6 +37,7 @@ export function loadTopology(): Topology {
         services: readObject(config, "services"),
         externalServices: readObject(config, "externalServices"),
         ingress: readObject(config, "ingress"),
+        smokeTest: readObject(config, "smokeTest"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
+import type { SmokeTestSettings } from "./smokeTest";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -23,6 +24,7 @@ export const topLevelConfigKeys: readonly string[] = [
     "services",
     "externalServices",
     "ingress",
+    "smokeTest",
 ];
 
 /** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
@@ -165,6 +167,8 @@ export interface Topology {
     readonly security: SecuritySettings;
     /** Global services, external services and ingress (stacks/traffic.ts); undefined means none. */
     readonly traffic?: TrafficSpec;
+    /** `istio-multicluster:smokeTest`, when enabled: the cross-cluster sample `pulumi up` waits for. */
+    readonly smokeTest?: SmokeTestSettings;
 }
 
 /** True when the clusters span more than one network. */

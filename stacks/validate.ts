@@ -12,6 +12,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { readSmokeTest } from "./smokeTest";
 import {
     canonicalAddress,
     checkApiServer,
@@ -62,6 +63,8 @@ export interface RawConfig {
     /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
     readonly namespaces?: unknown;
     readonly security?: unknown;
+    /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
+    readonly smokeTest?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
     readonly services?: unknown;
@@ -1250,6 +1253,11 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
     const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
     for (const e of traffic.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    const smoke = readSmokeTest(
+        raw.smokeTest,
+        clusters.map((c) => c.name),
+    );
+    for (const e of smoke.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
@@ -1271,6 +1279,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             namespaces: sec.namespaces,
             security: sec.security,
             ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
+            ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
         },
     };
 }

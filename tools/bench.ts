@@ -113,7 +113,9 @@ function main(): void {
         ...[2, 5, 10, 20].map((n): [Shape, number] => ["multi-primary", n]),
         ...[2, 5, 10, 20].map((n): [Shape, number] => ["primary-remote", n]),
     ];
-    for (const [shape, n] of sizes) {
+    for (const [i, [shape, n]] of sizes.entries()) {
+        // Progress on stderr, so that stdout stays the table alone.
+        process.stderr.write(`bench: ${i + 1}/${sizes.length} ${shape}, ${n} clusters ... `);
         const out = execFileSync(
             process.execPath,
             ["--import", "tsx", __filename, "--one", shape, String(n)],
@@ -122,7 +124,9 @@ function main(): void {
                 encoding: "utf8",
             },
         );
-        rows.push(JSON.parse(out.trim().split("\n").pop()!) as Row);
+        const row = JSON.parse(out.trim().split("\n").pop()!) as Row;
+        process.stderr.write(`${row.resources} resources, ${row.seconds.toFixed(2)} s\n`);
+        rows.push(row);
     }
     const header =
         "| mesh | clusters | resources | remote secrets | longest chain | plan s | ms/resource | peak MiB |";

@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
 import * as YAML from "yaml";
 import { didYouMean, excerpt } from "../stacks/checks";
+import { assertSdkInternals } from "./sdkInternals";
 
 /** The repository root (the parent of tools/). */
 export const repoRoot = path.resolve(__dirname, "..");
@@ -317,6 +318,7 @@ export async function evaluate(
         await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
         const monitor = runtimeSettings.getMonitor() as Monitor;
+        assertSdkInternals(monitor);
         // Each registration or read is recorded as the engine received it, once the monitor has accepted it.
         const recording =
             <Req>(

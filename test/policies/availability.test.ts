@@ -25,7 +25,9 @@ describe("control-plane-replicas", () => {
     it("reports chart defaults (1) and explicit single replicas", async () => {
         assert.deepEqual(
             (await runResource(controlPlaneReplicas, istiod({ autoscaleMin: undefined }))).messages,
-            ["istiod a-istiod may run 1 replica(s); set autoscaleMin (or replicaCount) to at least 2"],
+            [
+                "istiod a-istiod may run 1 replica(s); set `mesh.controlPlane.replicas` (or `autoscale.min`) to at least 2",
+            ],
         );
         assert.deepEqual(
             (
@@ -35,7 +37,7 @@ describe("control-plane-replicas", () => {
                 )
             ).messages,
             [
-                "east-west gateway a-eastwestgateway may run 1 replica(s); set autoscaling.minReplicas (or replicaCount) to at least 2",
+                "east-west gateway a-eastwestgateway may run 1 replica(s); set `mesh.eastWest.replicas` (or the cluster's `clusters[].eastWest.replicas`) (or `autoscale.min`) to at least 2",
             ],
         );
     });
@@ -78,14 +80,14 @@ describe("pod-disruption-budget", () => {
             (await runResource(podDisruptionBudget, r)).messages;
         assert.deepEqual(
             await msgs(istiod({ global: { meshID: "m", defaultPodDisruptionBudget: { enabled: false } } })),
-            ["istiod a-istiod has no PodDisruptionBudget; set pdb.maxUnavailable: 1"],
+            ["istiod a-istiod has no PodDisruptionBudget; set `mesh.controlPlane.pdb` to true"],
         );
         assert.deepEqual(await msgs(gateway({ podDisruptionBudget: {} })), [
-            "east-west gateway a-eastwestgateway has no PodDisruptionBudget; set podDisruptionBudget.maxUnavailable: 1",
+            "east-west gateway a-eastwestgateway has no PodDisruptionBudget; set `mesh.eastWest.pdb` (or the cluster's `clusters[].eastWest.pdb`) to true",
         ]);
         // The istiod chart's own default, minAvailable 1, with a single replica.
         assert.deepEqual(await msgs(istiod({ pdb: undefined, autoscaleMin: 1 })), [
-            "istiod a-istiod has a PodDisruptionBudget that allows no eviction with 1 replica(s), which blocks node drains; set pdb.maxUnavailable: 1",
+            "istiod a-istiod has a PodDisruptionBudget that allows no eviction with 1 replica(s), which blocks node drains; set `mesh.controlPlane.pdb` to true (a budget of maxUnavailable 1)",
         ]);
         assert.deepEqual(
             await msgs(gateway({ podDisruptionBudget: { maxUnavailable: 0 } })).then((m) => m.length),
@@ -115,14 +117,14 @@ describe("resource-requests-set", () => {
         assert.deepEqual(
             (await runResource(resourceRequestsSet, istiod({ resources: undefined }))).messages,
             [
-                "istiod a-istiod sets no cpu or memory request; set resources.requests.cpu and resources.requests.memory to what it needs",
+                "istiod a-istiod sets no cpu or memory request; set `mesh.controlPlane.resources.requests.cpu` and `mesh.controlPlane.resources.requests.memory` to what it needs",
             ],
         );
         assert.deepEqual(
             (await runResource(resourceRequestsSet, gateway({ resources: { requests: { cpu: "1" } } })))
                 .messages,
             [
-                "east-west gateway a-eastwestgateway sets no memory request; set resources.requests.memory to what it needs",
+                "east-west gateway a-eastwestgateway sets no memory request; set `mesh.eastWest.resources.requests.memory` (or the cluster\'s `clusters[].eastWest.resources.requests.memory`) to what it needs",
             ],
         );
     });
@@ -169,10 +171,10 @@ describe("pki-protected", () => {
     });
     it("reports unprotected keys and cacerts", async () => {
         assert.deepEqual((await runResource(pkiProtected, key(false))).messages, [
-            "tls:index/privateKey:PrivateKey PrivateKey is not protected; set protect: true (mesh.ca.protect)",
+            "tls:index/privateKey:PrivateKey PrivateKey is not protected; set `mesh.ca.protect` to true",
         ]);
         assert.deepEqual((await runResource(pkiProtected, cacerts(false))).messages, [
-            "kubernetes:core/v1:Secret c is not protected; set protect: true (mesh.ca.protect)",
+            "kubernetes:core/v1:Secret c is not protected; set `mesh.ca.protect` to true",
         ]);
     });
     it("identifies cacerts and keys even when their data is unknown, and skips an unknown name", async () => {

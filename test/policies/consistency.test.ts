@@ -44,9 +44,9 @@ describe("mesh-identity-consistent", () => {
         );
         const out = await runStack(meshIdentityConsistent, rs);
         assert.deepEqual(out.messages, [
-            "istiod c-istiod sets no global.meshID; set it to the mesh's one ID",
-            'istiod b-istiod has global.meshID "other" but the mesh is "mesh1"; use one meshID in every cluster',
-            'istiod c-istiod has trust domain "cluster.local" but the mesh uses "example.com"; set meshConfig.trustDomain to one value in every cluster',
+            "istiod c-istiod sets no global.meshID; set `mesh.meshId`, which every istiod takes",
+            'istiod b-istiod has global.meshID "other" but the mesh is "mesh1"; install every cluster from the one `mesh.meshId`',
+            'istiod c-istiod has trust domain "cluster.local" but the mesh uses "example.com"; install every cluster from the one `mesh.trustDomain`',
         ]);
     });
     it("skips unknown values", async () => {
@@ -76,10 +76,10 @@ describe("istio-version-pinned", () => {
         withVersion(3, "1.29.0");
         const out = await runStack(istioVersionPinned, rs);
         assert.deepEqual(out.messages, [
-            'chart base of a-base has version "^1.30.0"; pin it to an exact Istio version such as "1.30.3"',
-            'chart istiod of a-istiod has version "latest"; pin it to an exact Istio version such as "1.30.3"',
-            'chart gateway of a-eastwestgateway has version null; pin it to an exact Istio version such as "1.30.3"',
-            "chart base of b-base is pinned to 1.29.0 but the mesh runs 1.30.3; use one Istio version for every chart in every cluster",
+            'chart base of a-base has version "^1.30.0"; pin it to an exact version in `mesh.istio.version`, such as "1.30.3"',
+            'chart istiod of a-istiod has version "latest"; pin it to an exact version in `mesh.istio.version`, such as "1.30.3"',
+            'chart gateway of a-eastwestgateway has version null; pin it to an exact version in `mesh.istio.version`, such as "1.30.3"',
+            "chart base of b-base is pinned to 1.29.0 but the mesh runs 1.30.3; set `mesh.istio.version` to 1.30.3: every chart in every cluster follows it",
         ]);
     });
     it("config override: a required version reports every chart on another", async () => {
@@ -109,8 +109,8 @@ describe("istio-revision-consistent", () => {
         rs[5] = chart("b", "gateway", gatewayValues("net-b", { revision: "canary" }));
         const out = await runStack(istioRevisionConsistent, rs);
         assert.deepEqual(out.messages, [
-            'chart base of b-base has revision none but the mesh uses "1-30-3"; set defaultRevision to "1-30-3" in every chart of every cluster',
-            'chart gateway of b-eastwestgateway has revision "canary" but the mesh uses "1-30-3"; set revision to "1-30-3" in every chart of every cluster',
+            'chart base of b-base has revision none but the mesh uses "1-30-3"; set `mesh.istio.revision` once: every chart of every cluster follows it',
+            'chart gateway of b-eastwestgateway has revision "canary" but the mesh uses "1-30-3"; set `mesh.istio.revision` once: every chart of every cluster follows it',
         ]);
     });
     it("skips unknown revisions", async () => {
@@ -129,8 +129,8 @@ describe("east-west-gateway-matches-cluster", () => {
         rs[2] = chart("a", "gateway", gatewayValues("net-b", { revision: "other" }));
         const out = await runStack(eastWestGatewayMatchesCluster, rs);
         assert.deepEqual(out.messages, [
-            'east-west gateway a-eastwestgateway has networkGateway "net-b" but cluster a is on network "net-a"; set networkGateway to the cluster\'s network',
-            'east-west gateway a-eastwestgateway has revision "other" but istiod a-istiod in its cluster has "1-30-3"; give the gateway istiod\'s revision',
+            'east-west gateway a-eastwestgateway has networkGateway "net-b" but cluster a is on network "net-a"; set the cluster\'s `clusters[].network` once: its istiod and its gateway both follow it',
+            'east-west gateway a-eastwestgateway has revision "other" but istiod a-istiod in its cluster has "1-30-3"; set `mesh.istio.revision` once: the gateway follows its istiod',
         ]);
     });
     it("skips unknown network values", async () => {

@@ -39,8 +39,8 @@ describe("istio-system-network-label", () => {
             chart("b", "istiod", istiodValues("b", "n2")),
         ]);
         assert.deepEqual(out.messages, [
-            "namespace a-istio-system has topology.istio.io/network=null but istiod in cluster a is on network n1; label istio-system with n1",
-            'namespace b-istio-system has topology.istio.io/network="n1" but istiod in cluster b is on network n2; label istio-system with n2',
+            "namespace a-istio-system has topology.istio.io/network=null but istiod in cluster a is on network n1; set the cluster's `clusters[].network` once: the program labels istio-system and configures istiod from it",
+            'namespace b-istio-system has topology.istio.io/network="n1" but istiod in cluster b is on network n2; set the cluster\'s `clusters[].network` once: the program labels istio-system and configures istiod from it',
         ]);
     });
     it("skips unknown labels", async () => {
@@ -226,14 +226,14 @@ describe("east-west-gateway-restricted", () => {
         const msgs = async (service: unknown) =>
             (await runResource(eastWestGatewayRestricted, gw(service))).messages;
         const open =
-            "east-west gateway a-eastwestgateway is a public load balancer open to anyone; set service.loadBalancerSourceRanges to the other clusters' ranges or make it internal";
+            "east-west gateway a-eastwestgateway is a public load balancer open to anyone; set `mesh.eastWest.sourceRanges` (or a cluster's `eastWest.sourceRanges`) to the other clusters' ranges, or make it internal with `eastWest.serviceAnnotations`";
         assert.deepEqual(await msgs({ type: "LoadBalancer" }), [open]);
         assert.deepEqual(await msgs({}), [open]);
         assert.deepEqual(await msgs({ loadBalancerSourceRanges: ["0.0.0.0/0"] }), [
-            "east-west gateway a-eastwestgateway allows 0.0.0.0/0; list only the other clusters' egress ranges",
+            "east-west gateway a-eastwestgateway allows 0.0.0.0/0; set `eastWest.sourceRanges` to the other clusters' egress ranges only",
         ]);
         assert.deepEqual(await msgs({ type: "NodePort" }), [
-            "east-west gateway a-eastwestgateway is a NodePort Service, open on every node; use a LoadBalancer with loadBalancerSourceRanges or an internal load balancer",
+            "east-west gateway a-eastwestgateway is a NodePort Service, open on every node; set `mesh.eastWest.serviceType` to LoadBalancer with `eastWest.sourceRanges` or an internal load balancer (`eastWest.serviceAnnotations`), or accept NodePort in this policy's config (`allowNodePort: true`)",
         ]);
     });
     it("config override: allowNodePort", async () => {

@@ -11,7 +11,7 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy/policy";
 import { unknownCheckingProxy, UnknownValueError } from "../../policies/lib";
-import { optionsOf, policyResources } from "../../policies/runner";
+import { optionsOf, policyResources } from "../../tools/policyRunner";
 import { PlannedResource } from "../../tools/planner";
 
 /** The wire protocol's unknown string: what a preview sends for a value known only after apply. */

@@ -97,7 +97,7 @@ describe("root-key-absent", () => {
         }),
     ];
     const signs =
-        "int signs an intermediate with the root's private key, which puts that key in the state; issue the intermediates offline and bring them (mesh.ca.mode external-intermediates)";
+        "int signs an intermediate with the root's private key, which puts that key in the state; issue the intermediates offline and set them in `mesh.ca.intermediates` (no `mesh.ca.rootKey`)";
     it("passes external-root mode (intermediates signed here) unless configured", async () => {
         assert.deepEqual((await runStack(rootKeyAbsent, externalRoot(pki.rootKey))).messages, []);
         assert.deepEqual(
@@ -160,7 +160,7 @@ describe("ca-key-strength and ca-key-size-recommended", () => {
         const msgs = async (props: Record<string, unknown>) =>
             (await runResource(caKeyStrength, key(props))).messages;
         assert.deepEqual(await msgs({ algorithm: "RSA", rsaBits: 1024 }), [
-            "k key is RSA 1024; use RSA 2048 or larger (4096 recommended)",
+            "k key is RSA 1024; set `mesh.ca.rsaBits` (or bring keys) of 2048 bits or more (4096 recommended)",
         ]);
         assert.deepEqual(await msgs({ algorithm: "RSA" }), []);
         assert.deepEqual(await msgs({ algorithm: "ECDSA" }), [
@@ -181,7 +181,9 @@ describe("ca-key-strength and ca-key-size-recommended", () => {
     it("recommends 4096 for RSA 2048 keys and brought certificates", async () => {
         assert.deepEqual(
             (await runResource(caKeySizeRecommended, key({ algorithm: "RSA", rsaBits: 2048 }))).messages,
-            ["k key is RSA 2048; RSA 4096 is recommended for a CA"],
+            [
+                "k key is RSA 2048; 4096 bits are recommended for a CA: set `mesh.ca.rsaBits` (or bring keys) of 4096",
+            ],
         );
         const byo = await runResource(
             caKeySizeRecommended,
@@ -193,7 +195,9 @@ describe("ca-key-strength and ca-key-size-recommended", () => {
         assert.deepEqual(
             (await runResource(caKeyStrength, key({ algorithm: "RSA", rsaBits: 2048 }), { minRsaBits: 3072 }))
                 .messages,
-            ["k key is RSA 2048; use RSA 3072 or larger (4096 recommended)"],
+            [
+                "k key is RSA 2048; set `mesh.ca.rsaBits` (or bring keys) of 3072 bits or more (4096 recommended)",
+            ],
         );
         assert.deepEqual(
             (
@@ -231,11 +235,11 @@ describe("ca-validity-bounds", () => {
     });
     it("reports a too-long root, a too-long intermediate, and an intermediate outliving its root", async () => {
         assert.deepEqual((await runStack(caValidityBounds, generated(4000, 1900))).messages, [
-            "root CA root is valid 4000 days; shorten validityPeriodHours to at most 3650 days",
-            "intermediate CA int is valid 1900 days; shorten it to at most 1825 days",
+            "root CA root is valid 4000 days; set `mesh.ca.rootValidityDays` to at most 3650",
+            "intermediate CA int is valid 1900 days; set `mesh.ca.intermediateValidityDays` to at most 1825",
         ]);
         assert.deepEqual((await runStack(caValidityBounds, generated(300, 400))).messages, [
-            "intermediate CA int is valid 400 days, longer than its root's 300; make it shorter than the root",
+            "intermediate CA int is valid 400 days, longer than its root's 300; set `mesh.ca.intermediateValidityDays` below `mesh.ca.rootValidityDays`",
         ]);
         const outlives = await runStack(caValidityBounds, [
             cacerts("a", cacertsData(pki.outlivesRootCert, "", pki.shortRootCert)),

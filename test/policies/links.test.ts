@@ -49,7 +49,7 @@ function remoteSecret(reader: string, source: string, patch: Record<string, unkn
 }
 
 describe("policy names shared with the program", () => {
-    it("are the program's own, not copies", () => {
+    it("are the pack's own copies, equal to the program's (the pack is published without the program)", () => {
         assert.equal(lib.istioNamespace, names.istioNamespace);
         assert.equal(lib.networkLabel, names.networkLabel);
         assert.equal(lib.readerServiceAccount, clusterLink.readerServiceAccount);

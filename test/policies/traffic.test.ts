@@ -8,7 +8,7 @@ import {
     trafficWeightsSum,
 } from "../../policies/traffic";
 import { policies } from "../../policies/pack";
-import { loadPolicyConfig } from "../../policies/runner";
+import { loadPolicyConfig } from "../../tools/policyRunner";
 import { trafficObjects, validateTraffic } from "../../stacks/traffic";
 import { crossNetworkGateway } from "../../stacks/istioObjects";
 import { FakeResource, runResource, runStack, unknown } from "./harness";

@@ -633,7 +633,8 @@ const refused: Record<string, Row[]> = {
             name: "a top-level key far from any",
             configKeys: [`${M}`, `${C}`, "istio-multicluster:colour"],
             errors: [
-                "istio-multicluster:colour: unknown key; this project reads: mesh, clusters, namespaces, security, services, externalServices, ingress",
+                "istio-multicluster:colour: unknown key; this project reads: mesh, clusters, namespaces, security, services, externalServices, ingress, " +
+                    "smokeTest",
             ],
         },
         {

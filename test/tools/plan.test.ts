@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { evaluatePolicies, loadPolicyConfig } from "../../policies/runner";
+import { evaluatePolicies, loadPolicyConfig } from "../../tools/policyRunner";
 import {
     loadConfigFile,
     loadStackFile,

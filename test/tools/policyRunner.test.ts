@@ -4,11 +4,12 @@ import { Policies } from "@pulumi/policy/policy";
 import { defaultEnforcementLevel, policies } from "../../policies/pack";
 import {
     checkPolicyConfig,
+    closest,
     evaluatePolicies,
     levelOf,
     loadPolicyConfig,
     PolicyConfigError,
-} from "../../policies/runner";
+} from "../../tools/policyRunner";
 import { loadConfigFile, loadStackFile, plan, PlannedResource } from "../../tools/planner";
 
 const repo = path.resolve(__dirname, "../..");
@@ -115,10 +116,38 @@ describe("policy runner", () => {
             () => checkPolicyConfig({ "reports-all": { suffix: 1 } }, probe),
             /reports-all: \/suffix must be string/,
         );
-        assert.throws(
-            () => checkPolicyConfig({ "reports-all": { other: 1 } }, probe),
-            /must NOT have additional properties/,
-        );
+        assert.throws(() => checkPolicyConfig({ "reports-all": { other: 1 } }, probe), {
+            message:
+                'policy config: reports-all: "other" is not a setting of reports-all. Settings are: suffix',
+        });
+    });
+
+    it("names a misspelt policy or setting and suggests the right one", () => {
+        assert.throws(() => checkPolicyConfig({ "report-all": "advisory" }, probe), {
+            name: "PolicyConfigError",
+            message:
+                'policy config: "report-all" is not a policy of istio-multicluster; did you mean "reports-all"? ' +
+                "Policies are: reads-blindly, reports-all",
+        });
+        assert.throws(() => checkPolicyConfig({ "reports-all": { sufix: "?" } }, probe), {
+            message:
+                'policy config: reports-all: "sufix" is not a setting of reports-all; did you mean "suffix"? Settings are: suffix',
+        });
+        assert.throws(() => checkPolicyConfig({ "reads-blindly": { minReplicas: 2 } }, probe), {
+            message:
+                'policy config: reads-blindly: "minReplicas" is not a setting of reads-blindly. It has no settings, only a level',
+        });
+        assert.throws(() => checkPolicyConfig({ "control-plane-replica": { minReplicas: 3 } }), {
+            message:
+                'policy config: "control-plane-replica" is not a policy of istio-multicluster; did you mean ' +
+                `"control-plane-replicas"? Policies are: ${policies.map((p) => p.name).join(", ")}`,
+        });
+        assert.throws(() => checkPolicyConfig({ "reports-all": "mandtory" as "advisory" }, probe), {
+            message:
+                'policy config: reports-all: enforcement level "mandtory" is not one of advisory, mandatory, ' +
+                'remediate, disabled; did you mean "mandatory"?',
+        });
+        assert.equal(closest("zzzzzz", ["reports-all"]), undefined);
     });
 
     it("accepts the committed dev and prod policy configs", () => {
@@ -148,7 +177,10 @@ describe("policies on the stacks", function () {
     });
 
     it("a config built to break the prod rules reports each break exactly once", async () => {
-        const v = await run(loadConfigFile(path.join(__dirname, "fixtures", "Pulumi.broken.yaml")), "prod");
+        const v = await run(
+            loadConfigFile(path.join(repo, "test", "policies", "fixtures", "Pulumi.broken.yaml")),
+            "prod",
+        );
         const got = v.map((x) => `${x.level} ${x.policy} ${x.urn.slice(x.urn.lastIndexOf("::") + 2)}`);
         assert.deepEqual(got, [
             "mandatory root-key-absent broken-mesh/root-cert",

@@ -4,7 +4,8 @@
  * in plain text, wrapped in `unknownCheckingProxy` so that reading an unknown value throws `UnknownValueError`;
  * enforcement is the stack's policy config over each policy's level over the pack's default; "disabled" skips.
  *
- * Never imports `./index` (constructing a PolicyPack starts a gRPC server).
+ * Lives in tools/, not in the pack: the pack a platform team publishes holds policies only, and this engine-side
+ * code imports the planner. Never imports `policies/index` (constructing a PolicyPack starts a gRPC server).
  */
 import * as fs from "node:fs";
 import {
@@ -18,10 +19,10 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy/policy";
 import Ajv from "ajv";
-import type { PlannedResource } from "../tools/planner";
-import { plainInputs } from "../tools/planner";
-import { unknownCheckingProxy, UnknownValueError } from "./lib";
-import { defaultEnforcementLevel, packName, policies as packPolicies } from "./pack";
+import type { PlannedResource } from "./planner";
+import { plainInputs } from "./planner";
+import { unknownCheckingProxy, UnknownValueError } from "../policies/lib";
+import { defaultEnforcementLevel, packName, policies as packPolicies } from "../policies/pack";
 
 /** One reported violation. */
 export interface Violation {
@@ -74,14 +75,21 @@ export function checkPolicyConfig(
     for (const [name, entry] of Object.entries(config)) {
         const policy = byName.get(name);
         if (name !== "all" && policy === undefined) {
+            const guess = closest(name, [...byName.keys(), "all"]);
             throw new PolicyConfigError(
-                `${source}: ${JSON.stringify(name)} is not a policy of ${packName}; policies are: ${[...byName.keys()].join(", ")}`,
+                `${source}: ${JSON.stringify(name)} is not a policy of ${packName}` +
+                    (guess ? `; did you mean ${JSON.stringify(guess)}?` : ".") +
+                    ` Policies are: ${[...byName.keys()].join(", ")}`,
             );
         }
         const level = typeof entry === "string" ? entry : entry.enforcementLevel;
         if (level !== undefined && !levels.has(level)) {
             throw new PolicyConfigError(
-                `${source}: ${name}: enforcement level ${JSON.stringify(level)} is not one of advisory, mandatory, remediate, disabled`,
+                `${source}: ${name}: enforcement level ${JSON.stringify(level)} is not one of advisory, mandatory, ` +
+                    `remediate, disabled` +
+                    (typeof level === "string" && closest(level, [...levels])
+                        ? `; did you mean ${JSON.stringify(closest(level, [...levels]))}?`
+                        : ""),
             );
         }
         if (typeof entry === "string" || policy === undefined) continue;
@@ -94,10 +102,22 @@ export function checkPolicyConfig(
         };
         const validate = ajv.compile(schema);
         if (!validate(settings)) {
-            const why = (validate.errors ?? [])
-                .map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`)
-                .join("; ");
-            throw new PolicyConfigError(`${source}: ${name}: ${why}`);
+            const known = Object.keys(policy.configSchema?.properties ?? {});
+            const why = (validate.errors ?? []).map((e) => {
+                const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
+                if (e.keyword === "additionalProperties" && typeof extra === "string") {
+                    const guess = closest(extra, known);
+                    return (
+                        `${JSON.stringify(extra)} is not a setting of ${name}` +
+                        (guess ? `; did you mean ${JSON.stringify(guess)}?` : ".") +
+                        (known.length
+                            ? ` Settings are: ${known.join(", ")}`
+                            : " It has no settings, only a level")
+                    );
+                }
+                return `${e.instancePath || "/"} ${e.message ?? ""}`;
+            });
+            throw new PolicyConfigError(`${source}: ${name}: ${why.join("; ")}`);
         }
     }
 }
@@ -281,4 +301,29 @@ export function policyResources(
         }
     });
     return made;
+}
+
+/** The candidate nearest to a misspelt name (edit distance at most a third of its length), if any. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+    const distance = (a: string, b: string): number => {
+        let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+        for (let i = 1; i <= a.length; i++) {
+            const cur = [i];
+            for (let j = 1; j <= b.length; j++) {
+                cur[j] = Math.min(
+                    prev[j]! + 1,
+                    cur[j - 1]! + 1,
+                    prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+                );
+            }
+            prev = cur;
+        }
+        return prev[b.length]!;
+    };
+    let best: { c: string; d: number } | undefined;
+    for (const c of candidates) {
+        const d = distance(name.toLowerCase(), c.toLowerCase());
+        if (d <= Math.max(1, Math.floor(c.length / 3)) && (best === undefined || d < best.d)) best = { c, d };
+    }
+    return best?.c;
 }

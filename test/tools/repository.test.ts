@@ -1,0 +1,127 @@
+/**
+ * What a newcomer and CI rely on outside the code: the workflows (actions pinned by commit, `npm test` once,
+ * the plan per stack, the Pulumi CLI pinned to the SDK, one comment marker), the Node.js lines, the licence.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { commentMarker } from "../../tools/diff";
+import { stacksFound } from "../../tools/plan";
+import { repoRoot } from "../../tools/planner";
+import { pinnedSdkVersion } from "../../tools/sdkInternals";
+
+interface Step {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+}
+interface Job {
+    steps: Step[];
+    strategy?: { matrix?: Record<string, unknown> };
+    if?: string;
+}
+interface Workflow {
+    jobs: Record<string, Job>;
+    env?: Record<string, unknown>;
+}
+
+const workflowDir = path.join(repoRoot, ".github", "workflows");
+const read = (file: string) => fs.readFileSync(path.join(repoRoot, file), "utf8");
+const workflow = (name: string) => YAML.parse(read(`.github/workflows/${name}`)) as Workflow;
+
+describe("repository", () => {
+    describe("workflows", () => {
+        const files = fs.readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f));
+
+        it("pin every action by a full commit SHA, with the release named beside it", () => {
+            for (const file of files) {
+                for (const line of read(`.github/workflows/${file}`).split("\n")) {
+                    const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+                    if (!m) continue;
+                    assert.match(m[1]!, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${file}: ${line.trim()}`);
+                    assert.match(m[2]!, /^ # v\d+(\.\d+){0,2}$/, `${file}: ${line.trim()} names no release`);
+                }
+            }
+        });
+
+        it("run npm test once, outside any matrix, and the plan and its diff once per stack", () => {
+            const pr = workflow("pull-request.yml");
+            const runs = Object.entries(pr.jobs).flatMap(([name, job]) =>
+                job.steps.filter((s) => s.run?.trim() === "npm test").map(() => name),
+            );
+            assert.deepEqual(runs, ["test"]);
+            assert.equal(pr.jobs.test!.strategy, undefined);
+            assert.deepEqual(pr.jobs.plan!.strategy?.matrix?.stack, stacksFound());
+            const plan = pr.jobs.plan!.steps.map((s) => s.run ?? "").join("\n");
+            assert.match(
+                plan,
+                /npm run -s plan -- --stack "\$STACK" --diff "\$BASE_SHA" > "plan-diff\/\$STACK\.md"/,
+            );
+            assert.match(plan, /if \[ "\$STATUS" = 2 \]; then .* exit 2; fi/);
+        });
+
+        it("pin the Pulumi CLI to the SDK's version and gate the real preview on its credentials", () => {
+            const pr = workflow("pull-request.yml");
+            assert.equal(pr.env?.PULUMI_VERSION, pinnedSdkVersion);
+            const preview = pr.jobs.preview!;
+            const action = preview.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
+            assert.equal(action?.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}");
+            assert.equal(preview.if, "${{ needs.gate.outputs.stacks != '[]' }}");
+        });
+
+        it("use the Node.js line of .nvmrc everywhere", () => {
+            for (const file of files) {
+                for (const job of Object.values(workflow(file).jobs)) {
+                    for (const s of job.steps.filter((x) => x.uses?.startsWith("actions/setup-node@"))) {
+                        assert.deepEqual(s.with, { "node-version-file": ".nvmrc", cache: "npm" }, file);
+                    }
+                }
+            }
+        });
+
+        it("find a stack's comment by the marker the diff writes", () => {
+            const script = read(".github/workflows/plan-comment.yml");
+            assert.ok(script.includes("const marker = `" + commentMarker("${stack}") + "`;"));
+        });
+    });
+
+    describe("Node.js", () => {
+        it("engines: the LTS lines every locked package allows; .nvmrc names one of them", () => {
+            const engines = (JSON.parse(read("package.json")) as { engines: { node: string } }).engines.node;
+            assert.equal(engines, "^20.19.0 || ^22.13.0 || >=24");
+            const pack = JSON.parse(read("policies/package.json")) as { engines: { node: string } };
+            assert.equal(pack.engines.node, engines);
+            assert.equal(read(".nvmrc"), "24\n");
+        });
+    });
+
+    describe("names", () => {
+        it("the project is istio-multicluster and every component's type is multicluster:<module>:<Type>", () => {
+            assert.equal((YAML.parse(read("Pulumi.yaml")) as { name: string }).name, "istio-multicluster");
+            const dir = path.join(repoRoot, "components");
+            const tokens = fs
+                .readdirSync(dir)
+                .filter((f) => f.endsWith(".ts"))
+                .flatMap((f) => [
+                    ...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/super\(\s*"([^"]+)"/g),
+                ])
+                .map((m) => m[1]!);
+            assert.ok(tokens.length >= 5, tokens.join(", "));
+            for (const t of tokens) assert.match(t, /^multicluster:[a-z][a-zA-Z]*:[A-Z][A-Za-z]*$/);
+        });
+    });
+
+    describe("licence", () => {
+        it("LICENSE is the Apache License 2.0 that package.json and the pack declare", () => {
+            const text = read("LICENSE");
+            assert.match(text, /^ +Apache License\n +Version 2\.0, January 2004\n/);
+            assert.match(text, /END OF TERMS AND CONDITIONS/);
+            assert.equal((JSON.parse(read("package.json")) as { license: string }).license, "Apache-2.0");
+            assert.equal(
+                (JSON.parse(read("policies/package.json")) as { license: string }).license,
+                "Apache-2.0",
+            );
+        });
+    });
+});
