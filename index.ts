@@ -19,6 +19,7 @@ import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
 import { SmokeTest } from "./components/smokeTest";
 import { TrustAnchor } from "./components/trustAnchor";
+import { ownValue } from "./stacks/checks";
 import { loadTopology } from "./stacks/config";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
@@ -88,7 +89,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             mesh: topology.mesh,
             cluster,
             namespace: s.namespace,
-            cacerts: trustAnchor.cacerts[cluster.name]!,
+            cacerts: ownValue(trustAnchor.cacerts, cluster.name)!,
             servesRemotes: plan.remotes.length > 0,
             clusterLocalHosts: clusterLocalHosts(traffic),
         },
@@ -182,7 +183,8 @@ for (const { cluster } of mesh.clusters) {
 for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.eastWestGateway)) {
     const { cluster } = plan;
     const s = of(cluster.name);
-    const attached = clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary!];
+    const link = clusterLinks.get(cluster.name);
+    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
     s.gateway = new EastWestGateway(
         cluster.name,
         {
@@ -202,8 +204,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
 for (const name of traffic.ingress?.clusters ?? []) {
     const s = of(name);
     const { cluster } = mesh.clusters.find((p) => p.cluster.name === name)!;
-    const attached =
-        cluster.role === "remote" ? clusterLinks.get(name)?.remoteSecrets[cluster.primary!] : undefined;
+    const link = cluster.role === "remote" ? clusterLinks.get(name) : undefined;
+    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
     new IngressGateway(
         name,
         {

@@ -5,7 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ClusterSpec, projectName } from "../stacks/topology";
-import { isLoopbackHost } from "../stacks/validate";
+import { excerpt, isLoopbackHost } from "../stacks/checks";
+import { remoteSecretName } from "../stacks/names";
 
 /** The service account the `base` chart creates for remote readers. */
 export const readerServiceAccount = "istio-reader-service-account";
@@ -87,7 +88,7 @@ export class ClusterLink extends pulumi.ComponentResource {
             const host = safeHost(s);
             if (host === undefined || isLoopbackHost(host)) {
                 throw new pulumi.ResourceError(
-                    `${source.configPath ?? `cluster ${source.name}`}: the API server address ${JSON.stringify(s)} ` +
+                    `${source.configPath ?? `cluster ${source.name}`}: the API server address ${excerpt(s)} ` +
                         `is ${host === undefined ? "not a URL" : "a loopback address"}, which the other clusters ` +
                         `cannot reach; set \`apiServer\` there to an https address they can`,
                     this,
@@ -102,11 +103,13 @@ export class ClusterLink extends pulumi.ComponentResource {
         );
         const remoteSecrets: Record<string, k8s.core.v1.Secret> = {};
         for (const reader of args.readers) {
+            // `${name}/in/${reader}`: '/' is in no cluster name, so no other source and reader pair (`a-in` and
+            // `b`, say) and no `${name}-reader-token` can spell the same name.
             remoteSecrets[reader.name] = new k8s.core.v1.Secret(
-                `${name}-in-${reader.name}`,
+                `${name}/in/${reader.name}`,
                 {
                     metadata: {
-                        name: `istio-remote-secret-${source.name}`,
+                        name: remoteSecretName(source.name),
                         namespace: reader.namespace.metadata.name,
                         labels: { "istio/multiCluster": "true" },
                         annotations: { "networking.istio.io/cluster": source.name },

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { objectResourceName, SecurityObject } from "../stacks/security";
+import { ownValue } from "../stacks/checks";
 
 export interface MeshSecurityArgs {
     /** The primary cluster's name: the first part of every child's name. */
@@ -31,7 +32,7 @@ export class MeshSecurity extends pulumi.ComponentResource {
     constructor(name: string, args: MeshSecurityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:security:MeshSecurity", name, {}, opts);
         this.objects = args.objects.map((obj) => {
-            const namespace = args.namespaces[obj.metadata.namespace];
+            const namespace = ownValue(args.namespaces, obj.metadata.namespace);
             if (namespace === undefined) {
                 throw new pulumi.ResourceError(
                     `MeshSecurity: ${obj.kind} ${obj.metadata.name} lives in namespace ` +

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { ownValue } from "../stacks/checks";
 import { CaSettings } from "../stacks/topology";
 
 /**
@@ -54,15 +55,17 @@ export class TrustAnchor extends pulumi.ComponentResource {
         const keys: pulumi.CustomResourceOptions = { parent: this, protect: ca.protect };
         const certs: pulumi.CustomResourceOptions = { parent: this };
 
+        // Mesh-wide children are named `${name}/...` and each primary's `${name}-${cluster}-...`: cluster names are
+        // DNS labels, which never contain '/', so no cluster (not even one named `root`) can take a root's name.
         let root: { certPem: pulumi.Output<string>; keyPem?: pulumi.Output<string> } | undefined;
         if (ca.mode === "generated") {
             const rootKey = new tls.PrivateKey(
-                `${name}-root-key`,
+                `${name}/root-key`,
                 { algorithm: "RSA", rsaBits: ca.rsaBits },
                 keys,
             );
             const rootCert = new tls.SelfSignedCert(
-                `${name}-root-cert`,
+                `${name}/root-cert`,
                 {
                     privateKeyPem: rootKey.privateKeyPem,
                     subject: rootSubject,
@@ -126,7 +129,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
                 keyPem = key.privateKeyPem;
                 chainPem = pulumi.all([cert.certPem, root.certPem]).apply(([c, r]) => pem(c) + pem(r));
             } else {
-                const external = ca.intermediates[cluster.name];
+                const external = ownValue(ca.intermediates, cluster.name);
                 if (!external) {
                     throw new pulumi.ResourceError(
                         `istio-multicluster:mesh.ca.intermediates.${cluster.name}: missing; every primary needs ` +

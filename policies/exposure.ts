@@ -268,7 +268,10 @@ export const eastWestGatewayRestricted: ResourceValidationPolicy = {
         const annotations = obj(chart.values, "service", "annotations");
         if (isUnknown(ranges) || isUnknown(annotations)) return;
         const internal = Object.entries(annotations ?? {}).some(
-            ([k, v]) => typeof v === "string" && (internalLoadBalancer[k] ?? []).includes(v),
+            ([k, v]) =>
+                typeof v === "string" &&
+                Object.hasOwn(internalLoadBalancer, k) &&
+                (internalLoadBalancer[k] ?? []).includes(v),
         );
         const open = (ranges ?? []).filter((c) => c === "0.0.0.0/0" || c === "::/0");
         if (open.length > 0) {

@@ -24,7 +24,8 @@ export class ConfigRefused extends pulumi.RunError {
 
 /**
  * Reads `istio-multicluster:mesh`, `clusters`, `namespaces`, `security`, `services`, `externalServices` and
- * `ingress`; throws `ConfigRefused` listing every problem, before anything is registered.
+ * `ingress`, and refuses any other key of the project; throws `ConfigRefused` listing every problem, before
+ * anything is registered.
  */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
@@ -41,6 +42,9 @@ export function loadTopology(): Topology {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),
         },
+        // pulumi.Config reads one key at a time; the runtime's map (PULUMI_CONFIG from the CLI) lists them all,
+        // so a misspelt top-level key (`istio-multicluster:cluster`) is refused instead of ignored.
+        configKeys: Object.keys(runtimeConfig.allConfig()),
     });
     if (!result.ok) throw new ConfigRefused(new TopologyError(result.errors));
     return result.topology;

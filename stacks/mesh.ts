@@ -65,7 +65,12 @@ export function composeMesh(topology: Topology): MeshPlan {
 
 /** The link matrix as a stack output: per reading primary, the clusters it reads. */
 export function linkMatrix(plan: MeshPlan): Record<string, string[]> {
-    const matrix: Record<string, string[]> = {};
-    for (const { reader, source } of plan.links) (matrix[reader] ??= []).push(source);
-    return matrix;
+    // A Map, not a plain object: a cluster may be named like an Object member (`constructor`).
+    const matrix = new Map<string, string[]>();
+    for (const { reader, source } of plan.links) {
+        const sources = matrix.get(reader) ?? [];
+        sources.push(source);
+        matrix.set(reader, sources);
+    }
+    return Object.fromEntries(matrix);
 }

@@ -12,6 +12,11 @@ export const networkLabel = "topology.istio.io/network";
 /** Annotation on a remote's `istio-system` naming the cluster whose control plane serves it. */
 export const controlPlaneClustersAnnotation = "topology.istio.io/controlPlaneClusters";
 
+/** The remote secret through which primaries read `cluster` (as `istioctl create-remote-secret` names it). */
+export function remoteSecretName(cluster: string): string {
+    return `istio-remote-secret-${cluster}`;
+}
+
 /** Metadata of a cluster's `istio-system` namespace: the network label, and on a remote its control plane. */
 export function istioNamespaceMetadata(cluster: ClusterSpec): {
     name: string;

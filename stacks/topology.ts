@@ -11,6 +11,22 @@ import type { SmokeTestSettings } from "./smokeTest";
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
 
+/**
+ * Every top-level config key of this project (`istio-multicluster:<key>`) the program reads. A key of the
+ * project not listed here is refused as unknown (a misspelling would otherwise be ignored): a new config
+ * section adds its key here.
+ */
+export const topLevelConfigKeys: readonly string[] = [
+    "mesh",
+    "clusters",
+    "namespaces",
+    "security",
+    "services",
+    "externalServices",
+    "ingress",
+    "smokeTest",
+];
+
 /** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
 export type ClusterRole = "primary" | "remote";
 

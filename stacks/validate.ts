@@ -4,10 +4,36 @@
  * Pure: it takes the raw config values and which keys Pulumi holds as secret, and returns either the
  * topology or every problem at once, each naming its config path and the fix. Whether a possible mesh is
  * also a safe one is the policy pack's question, not this module's.
+ *
+ * Rules every reader here follows: a key's value is looked up only if it is the map's own (`Object.hasOwn`),
+ * so a key named like a prototype member (`constructor`) is just a key; `null` and `""` mean the key is not
+ * set, everywhere; a bad value is shown only as a short escaped excerpt (`checks.excerpt`), and a value that
+ * may be key material is never shown at all.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readSmokeTest } from "./smokeTest";
+import {
+    canonicalAddress,
+    checkApiServer,
+    didYouMean,
+    excerpt,
+    excerptLength,
+    ipFamily,
+    isDnsLabel,
+    isDnsSubdomain,
+    isHostName,
+    isLabelValue,
+    isLocalHostName,
+    isQualifiedName,
+    keyPath,
+    looksLikeSecret,
+    nameLimits,
+    parseCidr,
+    parseQuantity,
+    specialRange,
+} from "./checks";
+import { remoteSecretName } from "./names";
 import {
     CaMode,
     CaSettings,
@@ -20,10 +46,15 @@ import {
     ResourceSettings,
     ServiceType,
     Topology,
+    topLevelConfigKeys,
     WorkloadSettings,
 } from "./topology";
 import { validateSecurity } from "./security";
 import { validateTraffic } from "./traffic";
+import { releaseNames } from "./values";
+
+// Earlier homes of these checks: other modules import them from here.
+export { isIpAddress, isLoopbackHost } from "./checks";
 
 /** The raw input: the two config values as parsed from JSON, and whether Pulumi holds each key as secret. */
 export interface RawConfig {
@@ -39,6 +70,11 @@ export interface RawConfig {
     readonly services?: unknown;
     readonly externalServices?: unknown;
     readonly ingress?: unknown;
+    /**
+     * Every config key the stack sets (`<namespace>:<name>`, all namespaces), when the caller can list them:
+     * keys of this project that the program does not read are then refused. Default: not checked.
+     */
+    readonly configKeys?: readonly string[];
 }
 
 /** Either a topology or the full list of problems. */
@@ -62,28 +98,17 @@ export class TopologyError extends Error {
 export const caDefaults = { rootValidityDays: 3650, intermediateValidityDays: 730, rsaBits: 4096 } as const;
 const defaultEarlyRenewalHours = 30 * 24;
 
-const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** The largest replica count Kubernetes stores (int32). */
+export const maxReplicas = 2147483647;
+/** The last instant an X.509 validity can name (GeneralizedTime ends at the year 9999). */
+const endOfTime = Date.UTC(9999, 11, 31, 23, 59, 59);
+const day = 24 * 60 * 60 * 1000;
+
+const dnsLabelWhat =
+    "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 const exactSemver = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-const quantity = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ipv6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/;
-const cidr4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const cidr6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
-
-/** True for an address that names the local machine: useless to another cluster. */
-export function isLoopbackHost(host: string): boolean {
-    const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-    return (
-        h === "localhost" || h.endsWith(".localhost") || /^127\./.test(h) || h === "::1" || h === "0.0.0.0"
-    );
-}
-
-/** True for an IPv4 or IPv6 literal. */
-export function isIpAddress(address: string): boolean {
-    return ipv4.test(address) || ipv6.test(address);
-}
+const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 type Obj = Record<string, unknown>;
 
@@ -91,37 +116,74 @@ function isObject(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/**
- * A value as messages show it. Maps and lists are described, never printed: a config key holding any
- * `secure:` value reaches the program decrypted, and a mistyped kubeconfig or key must not end up in logs.
- */
-function quote(v: unknown): string {
-    if (Array.isArray(v)) return `a list of ${v.length}`;
-    if (typeof v === "object" && v !== null) return "a map";
-    return JSON.stringify(v) ?? String(v);
+/** The value of `key` in `obj` if set: own keys only, and `null` or `""` count as not set. */
+export function configValue(obj: Obj, key: string): unknown {
+    if (!Object.hasOwn(obj, key)) return undefined;
+    const v = obj[key];
+    return v === null || v === "" ? undefined : v;
 }
 
-/** Levenshtein distance, for "did you mean" hints on misspelt keys. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0]!;
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j]!;
-            row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length]!;
+/** A name derived from one config value, and the limit Kubernetes or Helm puts on it. */
+interface Derived {
+    readonly what: string;
+    readonly name: string;
+    readonly limit: number;
+    readonly by: "Kubernetes" | "Helm";
+}
+
+/** Every name the program derives from a cluster name (the longest of each kind). */
+export function namesFromCluster(name: string): Derived[] {
+    return [
+        {
+            what: "the remote secret",
+            name: remoteSecretName(name),
+            limit: nameLimits.dnsSubdomain,
+            by: "Kubernetes",
+        },
+        {
+            what: "the label value topology.istio.io/cluster",
+            name,
+            limit: nameLimits.labelValue,
+            by: "Kubernetes",
+        },
+    ];
+}
+
+/** Every name the program (and the charts it installs) derives from the mesh's revision. */
+export function namesFromRevision(revision: string): Derived[] {
+    return [
+        {
+            what: "the istiod Helm release",
+            name: releaseNames.istiod(revision),
+            limit: nameLimits.helmRelease,
+            by: "Helm",
+        },
+        {
+            what: "the istiod Service",
+            name: `istiod-${revision}`,
+            limit: nameLimits.dnsLabel,
+            by: "Kubernetes",
+        },
+        {
+            what: "the label value istio.io/rev",
+            name: revision,
+            limit: nameLimits.labelValue,
+            by: "Kubernetes",
+        },
+    ];
 }
 
 /** Collects problems while reading one raw object; each reader returns a typed value or undefined. */
 class Reader {
+    private readonly seen = new Set<string>();
     readonly errors: string[] = [];
 
     fail(path: string, message: string): undefined {
-        this.errors.push(`${path}: ${message}`);
+        const line = `${path}: ${message}`;
+        if (!this.seen.has(line)) {
+            this.seen.add(line);
+            this.errors.push(line);
+        }
         return undefined;
     }
 
@@ -129,36 +191,37 @@ class Reader {
     knownKeys(obj: Obj, path: string, allowed: readonly string[]): void {
         for (const key of Object.keys(obj)) {
             if (allowed.includes(key)) continue;
-            const near = allowed.find(
-                (a) =>
-                    a.toLowerCase() === key.toLowerCase() ||
-                    distance(a.toLowerCase(), key.toLowerCase()) <= 2,
-            );
-            const hint = near ? `did you mean \`${near}\`?` : `allowed keys are: ${allowed.join(", ")}`;
-            this.fail(`${path}.${key}`, `unknown key; ${hint}`);
+            const near = didYouMean(key, allowed);
+            const hint =
+                key === "<<"
+                    ? "a YAML merge key must be resolved by the YAML reader; write the merged keys out"
+                    : near
+                      ? `did you mean \`${near}\`?`
+                      : `allowed keys are: ${allowed.join(", ")}`;
+            this.fail(keyPath(path, key), `unknown key; ${hint}`);
         }
     }
 
     object(obj: Obj, key: string, path: string): Obj | undefined {
-        const v = obj[key];
+        const v = configValue(obj, key);
         if (v === undefined) return undefined;
-        if (!isObject(v)) return this.fail(`${path}.${key}`, `must be a map, got ${quote(v)}`);
+        if (!isObject(v)) return this.fail(`${path}.${key}`, `must be a map, got ${excerpt(v)}`);
         return v;
     }
 
     string(obj: Obj, key: string, path: string, required: boolean, fix: string): string | undefined {
-        const v = obj[key];
-        if (v === undefined || v === null || v === "") {
+        const v = configValue(obj, key);
+        if (v === undefined) {
             return required ? this.fail(`${path}.${key}`, `required; ${fix}`) : undefined;
         }
         if (typeof v === "number") {
             // YAML reads 1.30 as the number 1.3: say how to keep the text.
             return this.fail(
                 `${path}.${key}`,
-                `must be a string, got the number ${quote(v)}; quote it in YAML`,
+                `must be a string, got the number ${excerpt(v)}; quote it in YAML`,
             );
         }
-        if (typeof v !== "string") return this.fail(`${path}.${key}`, `must be a string, got ${quote(v)}`);
+        if (typeof v !== "string") return this.fail(`${path}.${key}`, `must be a string, got ${excerpt(v)}`);
         return v;
     }
 
@@ -167,42 +230,61 @@ class Reader {
         key: string,
         path: string,
         required: boolean,
-        re: RegExp,
+        test: (s: string) => boolean,
         what: string,
     ): string | undefined {
         const v = this.string(obj, key, path, required, `set it to ${what}`);
-        if (v !== undefined && !re.test(v)) return this.fail(`${path}.${key}`, `${quote(v)} is not ${what}`);
+        if (v !== undefined && !test(v)) return this.fail(`${path}.${key}`, `${excerpt(v)} is not ${what}`);
         return v;
     }
 
     dnsLabel(obj: Obj, key: string, path: string, required: boolean): string | undefined {
-        const v = this.matching(
-            obj,
-            key,
-            path,
-            required,
-            dns1123Label,
-            "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
-        );
-        if (v !== undefined && v.length > 63)
-            return this.fail(`${path}.${key}`, `${quote(v)} is longer than 63 characters`);
+        const v = this.matching(obj, key, path, required, (s) => dns1123LabelPattern.test(s), dnsLabelWhat);
+        if (v !== undefined && v.length > nameLimits.dnsLabel)
+            return this.fail(`${path}.${key}`, `${excerpt(v)} is longer than 63 characters; shorten it`);
         return v;
     }
 
-    integer(obj: Obj, key: string, path: string, min: number, fallback?: number): number | undefined {
-        const v = obj[key];
+    /** Every derived name within its limit; otherwise one problem naming the longest offender. */
+    derived(path: string, value: string, names: readonly Derived[]): boolean {
+        const over = names.filter((d) => d.name.length > d.limit);
+        if (over.length === 0) return true;
+        const worst = over.reduce((a, b) => (b.name.length - b.limit > a.name.length - a.limit ? b : a));
+        const allowed = value.length - (worst.name.length - worst.limit);
+        this.fail(
+            path,
+            `${excerpt(value)}${value.length > excerptLength ? "" : ` (${value.length} characters)`} makes ${worst.what} ${worst.name.length} characters ` +
+                `long, over ${worst.by}'s limit of ${worst.limit}; use at most ${allowed} characters`,
+        );
+        return false;
+    }
+
+    integer(
+        obj: Obj,
+        key: string,
+        path: string,
+        min: number,
+        fallback?: number,
+        max = Number.MAX_SAFE_INTEGER,
+        why = "",
+    ): number | undefined {
+        const v = configValue(obj, key);
         if (v === undefined) return fallback;
         if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-            return this.fail(`${path}.${key}`, `must be a whole number of at least ${min}, got ${quote(v)}`);
+            return this.fail(
+                `${path}.${key}`,
+                `must be a whole number of at least ${min}, got ${excerpt(v)}`,
+            );
         }
+        if (v > max) return this.fail(`${path}.${key}`, `${v} is more than ${max}${why}; use at most ${max}`);
         return v;
     }
 
     boolean(obj: Obj, key: string, path: string, fallback: boolean): boolean {
-        const v = obj[key];
+        const v = configValue(obj, key);
         if (v === undefined) return fallback;
         if (typeof v !== "boolean") {
-            this.fail(`${path}.${key}`, `must be true or false, got ${quote(v)}`);
+            this.fail(`${path}.${key}`, `must be true or false, got ${excerpt(v)}`);
             return fallback;
         }
         return v;
@@ -215,21 +297,48 @@ class Reader {
         allowed: readonly T[],
         fallback?: T,
     ): T | undefined {
-        const v = obj[key];
+        const v = configValue(obj, key);
         if (v === undefined) return fallback;
         if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-            return this.fail(`${path}.${key}`, `${quote(v)} is not one of: ${allowed.join(", ")}`);
+            return this.fail(`${path}.${key}`, `${excerpt(v)} is not one of: ${allowed.join(", ")}`);
         }
         return v as T;
     }
 
-    stringMap(obj: Obj, key: string, path: string): Record<string, string> | undefined {
+    /** Annotations: keys Kubernetes accepts, string values, within the 256 KiB Kubernetes allows in all. */
+    annotations(obj: Obj, key: string, path: string): Record<string, string> | undefined {
         const m = this.object(obj, key, path);
         if (!m) return undefined;
+        const p = `${path}.${key}`;
+        let ok = true;
+        let size = 0;
         for (const [k, v] of Object.entries(m)) {
-            if (typeof v !== "string") this.fail(`${path}.${key}.${k}`, `must be a string, got ${quote(v)}`);
+            if (!isQualifiedName(k)) {
+                ok = false;
+                this.fail(
+                    keyPath(p, k),
+                    "is not a valid annotation key; use [<DNS prefix>/]<name>, the name at most 63 letters, " +
+                        "digits, '-', '_' or '.'",
+                );
+            }
+            if (typeof v !== "string") {
+                ok = false;
+                this.fail(keyPath(p, k), `must be a string, got ${excerpt(v)}; quote it in YAML`);
+            } else if (/PRIVATE KEY-----/.test(v)) {
+                ok = false;
+                this.fail(
+                    keyPath(p, k),
+                    "holds a private key (not shown); key material never goes in an annotation",
+                );
+            } else {
+                size += k.length + v.length;
+            }
         }
-        return m as Record<string, string>;
+        if (size > 256 * 1024) {
+            ok = false;
+            this.fail(p, `hold ${size} bytes; Kubernetes allows 262144 bytes of annotations in all`);
+        }
+        return ok ? Object.fromEntries(Object.entries(m) as [string, string][]) : undefined;
     }
 
     /** A secret value: present only when the config key is held as a secret. */
@@ -257,40 +366,75 @@ function readResources(r: Reader, obj: Obj, path: string): ResourceSettings | un
     if (!res) return undefined;
     const p = `${path}.resources`;
     r.knownKeys(res, p, ["requests", "limits"]);
-    const out: { requests?: Obj; limits?: Obj } = {};
+    const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
+    const values: Record<"requests" | "limits", Map<string, number>> = {
+        requests: new Map(),
+        limits: new Map(),
+    };
+    let ok = true;
     for (const part of ["requests", "limits"] as const) {
         const q = r.object(res, part, p);
         if (!q) continue;
         r.knownKeys(q, `${p}.${part}`, ["cpu", "memory"]);
+        const read: Record<string, string> = {};
         for (const k of ["cpu", "memory"]) {
-            r.matching(q, k, `${p}.${part}`, false, quantity, "a Kubernetes quantity such as 500m or 2Gi");
+            const raw = configValue(q, k);
+            if (raw === undefined) continue;
+            // YAML reads `cpu: 1` and `memory: 129e6` as numbers: Kubernetes takes both as quantities.
+            const text = typeof raw === "number" ? String(raw) : raw;
+            const value = typeof text === "string" ? parseQuantity(text) : undefined;
+            if (typeof text !== "string" || value === undefined) {
+                ok = false;
+                r.fail(
+                    `${p}.${part}.${k}`,
+                    `${excerpt(raw)} is not a Kubernetes quantity; write it like 500m, 1, 2Gi or 129e6`,
+                );
+            } else if (value < 0) {
+                ok = false;
+                r.fail(`${p}.${part}.${k}`, `${excerpt(raw)} is negative; resources are never below 0`);
+            } else {
+                read[k] = text;
+                values[part].set(k, value);
+            }
         }
-        out[part] = q;
+        out[part] = read;
     }
-    return out;
+    for (const [k, request] of values.requests) {
+        const limit = values.limits.get(k);
+        if (limit !== undefined && request > limit) {
+            ok = false;
+            r.fail(
+                `${p}.requests.${k}`,
+                `${out.requests![k]} is more than the limit ${out.limits![k]}; Kubernetes refuses a request ` +
+                    `above its limit, raise the limit or lower the request`,
+            );
+        }
+    }
+    return ok ? out : undefined;
 }
 
 function readWorkload(r: Reader, obj: Obj, path: string, base: WorkloadSettings = {}): WorkloadSettings {
-    const replicas = r.integer(obj, "replicas", path, 1);
+    const replicas = r.integer(obj, "replicas", path, 1, undefined, maxReplicas);
     let autoscale: WorkloadSettings["autoscale"];
     const a = r.object(obj, "autoscale", path);
     if (a) {
         const p = `${path}.autoscale`;
         r.knownKeys(a, p, ["min", "max"]);
-        const min = r.integer(a, "min", p, 1);
-        const max = r.integer(a, "max", p, 1);
+        const min = r.integer(a, "min", p, 1, undefined, maxReplicas);
+        const max = r.integer(a, "max", p, 1, undefined, maxReplicas);
         if (min === undefined || max === undefined) {
-            if (a.min === undefined || a.max === undefined) r.fail(p, "needs both `min` and `max`");
+            if (configValue(a, "min") === undefined || configValue(a, "max") === undefined)
+                r.fail(p, "needs both `min` and `max`");
         } else if (max < min) {
             r.fail(`${p}.max`, `${max} is less than min ${min}; set max to at least ${min}`);
         } else {
             autoscale = { min, max };
         }
     }
-    if (obj.replicas !== undefined && obj.autoscale !== undefined) {
+    if (configValue(obj, "replicas") !== undefined && configValue(obj, "autoscale") !== undefined) {
         r.fail(path, "`replicas` and `autoscale` cannot both be set; keep one");
     }
-    const pdb = obj.pdb === undefined ? base.pdb : r.boolean(obj, "pdb", path, false);
+    const pdb = configValue(obj, "pdb") === undefined ? base.pdb : r.boolean(obj, "pdb", path, false);
     const resources = readResources(r, obj, path) ?? base.resources;
     // A cluster that sets replicas drops the mesh's autoscale and the other way round.
     const scaling =
@@ -304,61 +448,205 @@ function prune<T extends object>(o: T): T {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Where each east-west setting of a cluster came from, for messages about inherited settings. */
+interface EastWestOrigin {
+    readonly serviceType: string;
+    readonly sourceRanges: string;
+}
+
 function readEastWest(
     r: Reader,
     obj: Obj,
     path: string,
-    base?: EastWestSettings,
+    base?: { settings: EastWestSettings; origin: EastWestOrigin },
     perCluster = false,
-): EastWestSettings {
+): { settings: EastWestSettings; origin: EastWestOrigin } {
     r.knownKeys(obj, path, perCluster ? [...eastWestKeys, "address"] : eastWestKeys);
-    const serviceType: ServiceType =
-        r.oneOf(obj, "serviceType", path, ["LoadBalancer", "NodePort"] as const) ??
-        base?.serviceType ??
-        "LoadBalancer";
-    let sourceRanges = base?.sourceRanges;
-    if (obj.sourceRanges !== undefined) {
-        if (!Array.isArray(obj.sourceRanges)) {
-            r.fail(`${path}.sourceRanges`, `must be a list of CIDRs, got ${quote(obj.sourceRanges)}`);
+    const ownType = r.oneOf(obj, "serviceType", path, ["LoadBalancer", "NodePort"] as const);
+    const serviceType: ServiceType = ownType ?? base?.settings.serviceType ?? "LoadBalancer";
+    let sourceRanges = base?.settings.sourceRanges;
+    let rangesOrigin = base?.origin.sourceRanges ?? `${path}.sourceRanges`;
+    const rawRanges = configValue(obj, "sourceRanges");
+    if (rawRanges !== undefined) {
+        rangesOrigin = `${path}.sourceRanges`;
+        if (!Array.isArray(rawRanges)) {
+            r.fail(`${path}.sourceRanges`, `must be a list of CIDRs, got ${excerpt(rawRanges)}`);
         } else {
-            obj.sourceRanges.forEach((c, i) => {
-                if (typeof c !== "string" || !(cidr4.test(c) || cidr6.test(c))) {
-                    r.fail(`${path}.sourceRanges[${i}]`, `${quote(c)} is not a CIDR such as 10.0.0.0/8`);
+            let ok = true;
+            rawRanges.forEach((c, i) => {
+                if (typeof c !== "string" || parseCidr(c) === undefined) {
+                    ok = false;
+                    r.fail(
+                        `${path}.sourceRanges[${i}]`,
+                        `${excerpt(c)} is not a CIDR such as 10.0.0.0/8 or fd00::/8`,
+                    );
                 }
             });
-            sourceRanges = obj.sourceRanges as string[];
+            sourceRanges = ok ? (rawRanges as string[]) : undefined;
         }
     }
-    const serviceAnnotations = r.stringMap(obj, "serviceAnnotations", path) ?? base?.serviceAnnotations;
+    const serviceAnnotations =
+        r.annotations(obj, "serviceAnnotations", path) ?? base?.settings.serviceAnnotations;
     let address: string | undefined;
     if (perCluster) {
         address = r.string(obj, "address", path, false, "");
-        if (address !== undefined) {
-            if (!isIpAddress(address) && !dns1123Subdomain.test(address)) {
-                r.fail(
-                    `${path}.address`,
-                    `${quote(address)} is neither an IP address nor a DNS name; set the address the other ` +
-                        `clusters reach this gateway at`,
-                );
-            } else if (isLoopbackHost(address)) {
-                r.fail(
-                    `${path}.address`,
-                    `${quote(address)} is a loopback address, which other clusters cannot reach; set the ` +
-                        `address they reach this gateway at (for kind, the node container's IP)`,
-                );
-            }
-        }
+        if (address !== undefined && !checkAddress(r, `${path}.address`, address)) address = undefined;
     }
-    return prune({
-        ...readWorkload(r, obj, path, base),
-        serviceType,
-        sourceRanges,
-        serviceAnnotations,
-        address,
-    });
+    return {
+        settings: prune({
+            ...readWorkload(r, obj, path, base?.settings),
+            serviceType,
+            sourceRanges,
+            serviceAnnotations,
+            address,
+        }),
+        origin: {
+            serviceType: ownType !== undefined ? `${path}.serviceType` : (base?.origin.serviceType ?? path),
+            sourceRanges: rangesOrigin,
+        },
+    };
 }
 
-function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly string[]): CaSettings {
+/** An east-west address: an IP other clusters can reach (Kubernetes' rules for externalIPs), or a host name. */
+function checkAddress(r: Reader, path: string, address: string): boolean {
+    const family = ipFamily(address);
+    if (family !== 0) {
+        const range = specialRange(address);
+        if (range === "loopback" || range === "unspecified") {
+            r.fail(
+                path,
+                `${excerpt(address)} is ${range === "loopback" ? "a loopback" : "an unspecified"} address, which ` +
+                    `other clusters cannot reach; set the address they reach this gateway at (for kind, the node ` +
+                    `container's IP)`,
+            );
+            return false;
+        }
+        if (range !== undefined) {
+            r.fail(
+                path,
+                `${excerpt(address)} is a ${range} address, which Kubernetes refuses as a Service's external IP ` +
+                    `and other clusters cannot reach; set a unicast address they reach this gateway at`,
+            );
+            return false;
+        }
+        return true;
+    }
+    if (!isHostName(address)) {
+        r.fail(
+            path,
+            `${excerpt(address)} is neither an IP address nor a DNS name; set the address the other ` +
+                `clusters reach this gateway at`,
+        );
+        return false;
+    }
+    if (isLocalHostName(address)) {
+        r.fail(
+            path,
+            `${excerpt(address)} is a loopback address, which other clusters cannot reach; set the ` +
+                `address they reach this gateway at (for kind, the node container's IP)`,
+        );
+        return false;
+    }
+    return true;
+}
+
+/** PEM blocks of any kind in a text. */
+const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/**
+ * Reads a certificate field: only PEM certificates, every one parsing. Whatever else the field holds (a private
+ * key pasted by mistake, above all) is refused without showing any of it.
+ */
+function readCertificates(
+    r: Reader,
+    obj: Obj,
+    key: string,
+    path: string,
+    required: boolean,
+    what: string,
+): { pem: string; certs: X509Certificate[] } | undefined {
+    const v = configValue(obj, key);
+    const p = `${path}.${key}`;
+    if (v === undefined) return required ? r.fail(p, `required; set it to ${what} (PEM)`) : undefined;
+    if (typeof v !== "string") return r.fail(p, `must be a PEM text, got ${excerpt(v)}`);
+    if (/PRIVATE KEY-----/.test(v)) {
+        return r.fail(
+            p,
+            `holds a private key (not shown); paste only ${what} (-----BEGIN CERTIFICATE-----) here, and keep ` +
+                `keys in secret config`,
+        );
+    }
+    const blocks = [...v.matchAll(pemBlock)];
+    const rest = v.replace(pemBlock, "").trim();
+    if (blocks.length === 0 || rest !== "" || blocks.some((b) => b[1] !== "CERTIFICATE")) {
+        return r.fail(
+            p,
+            `is not a PEM certificate; paste ${what} (-----BEGIN CERTIFICATE-----), never its key`,
+        );
+    }
+    try {
+        return { pem: v, certs: blocks.map((b) => new X509Certificate(b[0])) };
+    } catch {
+        return r.fail(p, `holds a PEM block that is not a readable X.509 certificate; paste ${what} again`);
+    }
+}
+
+/**
+ * The keyUsage extension's bits (RFC 5280 4.2.1.3), or undefined when the certificate has none (any use).
+ * Node's X509Certificate exposes only the extended key usage, so the extension is read from the DER.
+ */
+function keyUsageBits(cert: X509Certificate): number | undefined {
+    const der = cert.raw;
+    const oid = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x0f]);
+    const at = der.indexOf(oid);
+    if (at === -1) return undefined;
+    let i = at + oid.length;
+    if (der[i] === 0x01) i += 3; // critical BOOLEAN
+    if (der[i] !== 0x04) return undefined; // OCTET STRING
+    i += 2;
+    if (der[i] !== 0x03) return undefined; // BIT STRING
+    const len = der[i + 1] ?? 0;
+    const first = len >= 2 ? (der[i + 3] ?? 0) : 0;
+    const second = len >= 3 ? (der[i + 4] ?? 0) : 0;
+    return (first << 8) | second;
+}
+
+/** keyCertSign, bit 5 of keyUsage. */
+const keyCertSign = 0x0400;
+
+function canSign(cert: X509Certificate): boolean {
+    const bits = keyUsageBits(cert);
+    return bits === undefined || (bits & keyCertSign) !== 0;
+}
+
+function isoDay(date: string | number): string {
+    return new Date(date).toISOString().slice(0, 10);
+}
+
+/** The checks every CA certificate of the mesh passes: a CA, allowed to sign, valid now. */
+function checkCaCertificate(r: Reader, path: string, cert: X509Certificate, what: string, now: number): void {
+    // Node's `ca` is OpenSSL's check: basicConstraints CA:true and, if the key usage is restricted, keyCertSign.
+    if (!cert.ca && canSign(cert))
+        r.fail(path, "is not a CA certificate (basicConstraints CA:true); istiod cannot sign with it");
+    else if (!canSign(cert))
+        r.fail(
+            path,
+            `its key usage does not allow signing certificates (keyCertSign); issue ${what} with ` +
+                `keyUsage keyCertSign, cRLSign`,
+        );
+    if (Date.parse(cert.validTo) <= now)
+        r.fail(path, `expired on ${isoDay(cert.validTo)}; renew ${what} before installing the mesh`);
+    else if (Date.parse(cert.validFrom) > now)
+        r.fail(path, `is not valid before ${isoDay(cert.validFrom)}; check the issuing machine's clock`);
+}
+
+function readCa(
+    r: Reader,
+    mesh: Obj,
+    isSecret: boolean,
+    primaries: readonly string[],
+    now: number,
+): CaSettings {
     const path = `${projectName}:mesh.ca`;
     const ca = r.object(mesh, "ca", `${projectName}:mesh`) ?? {};
     r.knownKeys(ca, path, [
@@ -371,13 +659,26 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
         "rootKey",
         "intermediates",
     ]);
-    const rootValidityDays = r.integer(ca, "rootValidityDays", path, 1, caDefaults.rootValidityDays);
+    // X.509 cannot name a time after the year 9999: a validity that ends later cannot be issued.
+    const maxDays = Math.floor((endOfTime - now) / day);
+    const untilYear9999 = " (the days from today to the end of 9999, the last year a certificate can name)";
+    const rootValidityDays = r.integer(
+        ca,
+        "rootValidityDays",
+        path,
+        1,
+        caDefaults.rootValidityDays,
+        maxDays,
+        untilYear9999,
+    );
     const intermediateValidityDays = r.integer(
         ca,
         "intermediateValidityDays",
         path,
         1,
         caDefaults.intermediateValidityDays,
+        maxDays,
+        untilYear9999,
     );
     if (
         rootValidityDays !== undefined &&
@@ -390,7 +691,14 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
                 `an intermediate must expire before its root`,
         );
     }
-    const earlyRenewalHours = r.integer(ca, "earlyRenewalHours", path, 0, defaultEarlyRenewalHours);
+    const earlyRenewalHours = r.integer(
+        ca,
+        "earlyRenewalHours",
+        path,
+        0,
+        defaultEarlyRenewalHours,
+        maxDays * 24,
+    );
     if (
         earlyRenewalHours !== undefined &&
         intermediateValidityDays !== undefined &&
@@ -402,29 +710,35 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
                 `\`pulumi up\` would renew them`,
         );
     }
-    if (ca.rsaBits !== undefined && ![2048, 3072, 4096].includes(ca.rsaBits as number)) {
-        r.fail(`${path}.rsaBits`, `${quote(ca.rsaBits)} is not one of: 2048, 3072, 4096`);
+    const rsaBits = configValue(ca, "rsaBits");
+    if (rsaBits !== undefined && !(rsaBits === 2048 || rsaBits === 3072 || rsaBits === 4096)) {
+        r.fail(`${path}.rsaBits`, `${excerpt(rsaBits)} is not one of: 2048, 3072, 4096`);
     }
     const protect = r.boolean(ca, "protect", path, false);
 
     const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' "$(cat key.pem)"\``;
-    const rootCertPem = r.string(ca, "rootCert", path, false, "");
-    if (rootCertPem !== undefined && !certificates(rootCertPem)) {
-        r.fail(
+    const root = readCertificates(r, ca, "rootCert", path, false, "the root's certificate");
+    const rootCertPem = root?.pem;
+    const rootCert = root?.certs[0];
+    root?.certs.forEach((c, i) =>
+        checkCaCertificate(
+            r,
             `${path}.rootCert`,
-            "is not a PEM certificate; paste the root's certificate (-----BEGIN CERTIFICATE-----), never its key",
-        );
-    }
+            c,
+            root.certs.length > 1 ? `root ${i + 1} of the bundle` : "the root",
+            now,
+        ),
+    );
     const rootKeyPem = r.secret(ca, "rootKey", path, isSecret, keyFix(`${path}.rootKey`));
-    const intermediates: Record<string, ExternalIntermediate> = {};
+    const intermediates = new Map<string, ExternalIntermediate>();
     const im = r.object(ca, "intermediates", path);
     if (im) {
         for (const [cluster, raw] of Object.entries(im)) {
-            const p = `${path}.intermediates.${cluster}`;
+            const p = keyPath(`${path}.intermediates`, cluster);
             if (!primaries.includes(cluster)) {
                 r.fail(
                     p,
-                    `${quote(cluster)} is not a primary; intermediates are for primaries: ${primaries.join(", ")}`,
+                    `${excerpt(cluster)} is not a primary; intermediates are for primaries: ${primaries.filter(isDnsLabel).join(", ") || "none"}`,
                 );
                 continue;
             }
@@ -433,43 +747,70 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
                 continue;
             }
             r.knownKeys(raw, p, ["cert", "key", "chain"]);
-            const certPem = r.string(raw, "cert", p, true, "set it to the intermediate certificate (PEM)");
+            const cert = readCertificates(r, raw, "cert", p, true, "the intermediate certificate");
             const keyPem =
-                raw.key === undefined
+                configValue(raw, "key") === undefined
                     ? r.fail(`${p}.key`, `required; ${keyFix(`${p}.key`)}`)
                     : r.secret(raw, "key", p, isSecret, keyFix(`${p}.key`));
-            const chainPem = r.string(raw, "chain", p, false, "");
-            if (certPem !== undefined && keyPem !== undefined) {
-                checkIntermediate(r, p, certPem, chainPem, raw.key, rootCertPem);
-                intermediates[cluster] = prune({ certPem, keyPem, chainPem });
+            const chain = readCertificates(
+                r,
+                raw,
+                "chain",
+                p,
+                false,
+                "the certificates between it and the root",
+            );
+            const chainBad = configValue(raw, "chain") !== undefined && chain === undefined;
+            if (cert !== undefined && keyPem !== undefined && !chainBad) {
+                checkIntermediate(
+                    r,
+                    p,
+                    cert.certs[0]!,
+                    chain?.certs ?? [],
+                    configValue(raw, "key"),
+                    rootCert,
+                    now,
+                );
+                intermediates.set(cluster, prune({ certPem: cert.pem, keyPem, chainPem: chain?.pem }));
             }
         }
     }
 
     let mode: CaMode = "generated";
-    if (rootKeyPem !== undefined || ca.rootKey !== undefined) {
+    if (rootKeyPem !== undefined || configValue(ca, "rootKey") !== undefined) {
         mode = "external-root";
-        if (rootCertPem === undefined)
+        if (configValue(ca, "rootCert") === undefined)
             r.fail(`${path}.rootCert`, "required with `rootKey`; set it to the root certificate (PEM)");
         if (im)
             r.fail(
                 `${path}.intermediates`,
                 "cannot be combined with `rootKey`; bring the root key or the intermediates, not both",
             );
+        if (rootCert?.ca && intermediateValidityDays !== undefined) {
+            const needed = now + intermediateValidityDays * day;
+            if (Date.parse(rootCert.validTo) < needed && Date.parse(rootCert.validTo) > now) {
+                r.fail(
+                    `${path}.rootCert`,
+                    `expires on ${isoDay(rootCert.validTo)}, before intermediates issued today for ` +
+                        `intermediateValidityDays (${intermediateValidityDays}) would (${isoDay(needed)}); renew ` +
+                        `the root or shorten intermediateValidityDays`,
+                );
+            }
+        }
     } else if (im) {
         mode = "external-intermediates";
-        if (rootCertPem === undefined) {
+        if (configValue(ca, "rootCert") === undefined) {
             r.fail(`${path}.rootCert`, "required with `intermediates`; set it to the root certificate (PEM)");
         }
         for (const p of primaries) {
-            if (!(p in im)) {
+            if (!Object.hasOwn(im, p)) {
                 r.fail(
                     `${path}.intermediates.${p}`,
                     `missing; every primary needs its intermediate CA (\`cert\` and a secret \`key\`)`,
                 );
             }
         }
-    } else if (rootCertPem !== undefined && ca.intermediates === undefined) {
+    } else if (configValue(ca, "rootCert") !== undefined) {
         r.fail(`${path}.rootCert`, "needs either a secret `rootKey` or `intermediates` for every primary");
     }
     return {
@@ -477,57 +818,54 @@ function readCa(r: Reader, mesh: Obj, isSecret: boolean, primaries: readonly str
         rootValidityDays: rootValidityDays ?? caDefaults.rootValidityDays,
         intermediateValidityDays: intermediateValidityDays ?? caDefaults.intermediateValidityDays,
         earlyRenewalHours: earlyRenewalHours ?? defaultEarlyRenewalHours,
-        rsaBits: typeof ca.rsaBits === "number" ? ca.rsaBits : caDefaults.rsaBits,
+        rsaBits: typeof rsaBits === "number" ? rsaBits : caDefaults.rsaBits,
         protect,
         ...prune({ rootCertPem, rootKeyPem }),
-        intermediates,
+        intermediates: Object.fromEntries(intermediates),
     };
 }
 
-/** Parses every PEM certificate in `text`; undefined when there is none or one does not parse. */
-function certificates(text: string): X509Certificate[] | undefined {
-    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-    if (!blocks) return undefined;
-    try {
-        return blocks.map((b) => new X509Certificate(b));
-    } catch {
-        return undefined;
-    }
-}
-
 /**
- * An intermediate brought from outside must be a CA that chains to the mesh's root, and its key must be the
- * certificate's. Either mistake fails silently in a running mesh: a foreign root breaks mTLS between clusters,
- * a mismatched key keeps istiod from starting. A key that is not readable here (an opaque secret) is left to
- * istiod; nothing from it is ever printed.
+ * An intermediate brought from outside must be a CA that may sign, valid now, not the root itself, inside the
+ * root's lifetime, chaining to the mesh's root, and its key must be the certificate's. Each mistake fails
+ * silently in a running mesh: a foreign root breaks mTLS between clusters, a mismatched key keeps istiod from
+ * starting. A key that is not readable here (an opaque secret) is left to istiod; nothing from it is printed.
  */
 function checkIntermediate(
     r: Reader,
     path: string,
-    certPem: string,
-    chainPem: string | undefined,
+    cert: X509Certificate,
+    chain: readonly X509Certificate[],
     keyText: unknown,
-    rootCertPem: string | undefined,
+    root: X509Certificate | undefined,
+    now: number,
 ): void {
-    const cert = certificates(certPem)?.[0];
-    if (!cert) {
+    if (root && cert.fingerprint256 === root.fingerprint256) {
         r.fail(
             `${path}.cert`,
-            "is not a PEM certificate; paste the intermediate's certificate, never its key",
+            "is the root certificate itself; bring an intermediate issued by the root (each primary signs with " +
+                "its own)",
         );
         return;
     }
-    if (!cert.ca)
+    checkCaCertificate(r, `${path}.cert`, cert, "the intermediate", now);
+    if (root && Date.parse(cert.validTo) > Date.parse(root.validTo)) {
         r.fail(
             `${path}.cert`,
-            "is not a CA certificate (basicConstraints CA:true); istiod cannot sign with it",
+            `is valid until ${isoDay(cert.validTo)}, after \`mesh.ca.rootCert\` expires ` +
+                `(${isoDay(root.validTo)}); issue the intermediate for at most the root's remaining lifetime`,
         );
-    const chain = chainPem === undefined ? [] : certificates(chainPem);
-    if (chain === undefined) r.fail(`${path}.chain`, "is not a list of PEM certificates");
-    const root = rootCertPem === undefined ? undefined : certificates(rootCertPem)?.[0];
-    if (root && chain) {
+    }
+    if (root) {
         const path_ = [cert, ...chain, root];
-        const broken = path_.slice(0, -1).findIndex((c, i) => !c.verify(path_[i + 1]!.publicKey));
+        const verifies = (c: X509Certificate, issuer: X509Certificate) => {
+            try {
+                return c.verify(issuer.publicKey);
+            } catch {
+                return false; // a key type the issuer's signature cannot be checked with
+            }
+        };
+        const broken = path_.slice(0, -1).findIndex((c, i) => !verifies(c, path_[i + 1]!));
         if (broken !== -1) {
             r.fail(
                 `${path}.${broken === 0 ? "cert" : "chain"}`,
@@ -551,22 +889,58 @@ function checkIntermediate(
     }
 }
 
+/**
+ * Top-level config keys: every key of this project must be one the program reads, and a key of another
+ * namespace that is this project's name misspelt (`istio-multicluser:mesh`) is refused too.
+ */
+function checkConfigKeys(r: Reader, keys: readonly string[]): void {
+    const known = [...topLevelConfigKeys] as string[];
+    for (const key of keys) {
+        const colon = key.indexOf(":");
+        const namespace = colon === -1 ? projectName : key.slice(0, colon);
+        const name = colon === -1 ? key : key.slice(colon + 1);
+        if (namespace === projectName) {
+            if (known.includes(name)) continue;
+            const pathLike = known.find((k) => name.startsWith(`${k}.`) || name.startsWith(`${k}[`));
+            const near = didYouMean(name, known);
+            r.fail(
+                /^[A-Za-z0-9_.[\]-]{1,100}$/.test(name)
+                    ? `${projectName}:${name}`
+                    : `${projectName}:${excerpt(name)}`,
+                pathLike
+                    ? `unknown key; to set part of \`${pathLike}\`, run \`pulumi config set --path ` +
+                          `'${projectName}:${pathLike}...'\` (with --path, not as one key name)`
+                    : `unknown key; ${near ? `did you mean \`${projectName}:${near}\`?` : `this project reads: ${known.join(", ")}`}`,
+            );
+        } else if (namespace !== "pulumi" && didYouMean(namespace, [projectName]) !== undefined) {
+            r.fail(
+                excerpt(key),
+                `is in namespace ${excerpt(namespace)}, not this project's; did you mean \`${projectName}:` +
+                    `${didYouMean(name, known) ?? name}\`?`,
+            );
+        }
+    }
+}
+
 /** Validates the raw stack configuration; pure apart from wrapping secrets with `pulumi.secret`. */
-export function validateTopology(raw: RawConfig): ValidationResult {
+export function validateTopology(raw: RawConfig, now: Date = new Date()): ValidationResult {
     const r = new Reader();
+    const at = now.getTime();
     const meshPath = `${projectName}:mesh`;
     const clustersPath = `${projectName}:clusters`;
+    if (raw.configKeys) checkConfigKeys(r, raw.configKeys);
 
+    const rawMesh = raw.mesh === null || raw.mesh === "" ? undefined : raw.mesh;
     let mesh: Obj = {};
-    if (raw.mesh === undefined) {
+    if (rawMesh === undefined) {
         r.fail(meshPath, "required; set `meshId` and `istio.version` under it in Pulumi.<stack>.yaml");
-    } else if (!isObject(raw.mesh)) {
-        r.fail(meshPath, `must be a map, got ${quote(raw.mesh)}`);
+    } else if (!isObject(rawMesh)) {
+        r.fail(meshPath, `must be a map, got ${excerpt(rawMesh)}`);
     } else {
-        mesh = raw.mesh;
+        mesh = rawMesh;
     }
     r.knownKeys(mesh, meshPath, ["meshId", "trustDomain", "istio", "ca", "controlPlane", "eastWest"]);
-    const meshGiven = isObject(raw.mesh);
+    const meshGiven = isObject(rawMesh);
     const meshId = meshGiven ? r.dnsLabel(mesh, "meshId", meshPath, true) : undefined;
     const trustDomain =
         r.matching(
@@ -574,8 +948,8 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "trustDomain",
             meshPath,
             false,
-            dns1123Subdomain,
-            "a DNS name such as cluster.local",
+            isDnsSubdomain,
+            "a DNS name such as cluster.local (labels of at most 63 characters, 253 in all)",
         ) ?? "cluster.local";
     const istio = r.object(mesh, "istio", meshPath);
     const istioPath = `${meshPath}.istio`;
@@ -583,7 +957,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     let revision: string | undefined;
     let defaultTag: boolean | undefined;
     if (!istio) {
-        if (meshGiven && mesh.istio === undefined) {
+        if (meshGiven && configValue(mesh, "istio") === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
@@ -593,7 +967,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "version",
             istioPath,
             true,
-            exactSemver,
+            (s) => exactSemver.test(s),
             "an exact version such as 1.30.3 (no ranges, no `latest`)",
         );
         revision = r.dnsLabel(istio, "revision", istioPath, false);
@@ -602,11 +976,17 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 `${istioPath}.revision`,
                 "`default` is reserved by Istio for the default revision tag; omit `revision` or pick another name",
             );
+            revision = undefined;
+        } else if (
+            revision !== undefined &&
+            !r.derived(`${istioPath}.revision`, revision, namesFromRevision(revision))
+        ) {
+            revision = undefined;
         }
         // The `default` revision tag (issue 7): only a revision can carry it.
-        if (istio.defaultTag !== undefined) {
+        if (configValue(istio, "defaultTag") !== undefined) {
             defaultTag = r.boolean(istio, "defaultTag", istioPath, true);
-            if (defaultTag && istio.revision === undefined) {
+            if (defaultTag && configValue(istio, "revision") === undefined) {
                 r.fail(
                     `${istioPath}.defaultTag`,
                     "only with `revision`: without one the install already is the default; remove `defaultTag`",
@@ -621,25 +1001,36 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     const meshEastWest = readEastWest(r, ewObj, `${meshPath}.eastWest`);
 
     // Clusters.
+    const givenClusters = raw.clusters === null || raw.clusters === "" ? undefined : raw.clusters;
     let rawClusters: unknown[] = [];
-    if (raw.clusters === undefined) {
+    if (givenClusters === undefined) {
         r.fail(clustersPath, "required; list the clusters of the mesh, at least one with `role: primary`");
-    } else if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) {
-        r.fail(clustersPath, `must be a non-empty list of clusters, got ${quote(raw.clusters)}`);
+    } else if (!Array.isArray(givenClusters) || givenClusters.length === 0) {
+        r.fail(clustersPath, `must be a non-empty list of clusters, got ${excerpt(givenClusters)}`);
     } else {
-        rawClusters = raw.clusters;
+        rawClusters = givenClusters;
     }
     const objs = rawClusters.map((c, i) => {
-        if (!isObject(c)) r.fail(`${clustersPath}[${i}]`, `must be a map, got ${quote(c)}`);
+        if (!isObject(c)) r.fail(`${clustersPath}[${i}]`, `must be a map, got ${excerpt(c)}`);
         return isObject(c) ? c : undefined;
     });
-    const primaries = objs.flatMap((c) =>
-        c && c.role === "primary" && typeof c.name === "string" ? [c.name] : [],
-    );
+    const nameOf = (c: Obj | undefined): unknown => (c ? configValue(c, "name") : undefined);
+    const primaries = objs.flatMap((c) => {
+        const name = nameOf(c);
+        return c && configValue(c, "role") === "primary" && typeof name === "string" ? [name] : [];
+    });
     // Names that are themselves invalid are reported on their own line, not offered as a fix.
-    const primaryHint = primaries.filter((n) => dns1123Label.test(n)).join(", ") || "none";
+    const primaryHint = primaries.filter(isDnsLabel).join(", ") || "none";
     const firstIndex = new Map<string, number>();
     const clusters: ClusterSpec[] = [];
+    /** Values that must differ between clusters: the first path that used each. */
+    const unique = new Map<string, string>();
+    const once = (kind: string, value: string, path: string, what: string, shown: string): void => {
+        const key = `${kind}\u0000${value}`;
+        const first = unique.get(key);
+        if (first === undefined) unique.set(key, path);
+        else r.fail(path, `${shown} is also ${first}: ${what}`);
+    };
     objs.forEach((c, i) => {
         if (!c) return;
         const path = `${clustersPath}[${i}]`;
@@ -655,20 +1046,21 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "apiServer",
             "eastWest",
         ]);
-        const name = r.dnsLabel(c, "name", path, true);
+        let name = r.dnsLabel(c, "name", path, true);
         if (name !== undefined) {
             const prev = firstIndex.get(name);
             if (prev !== undefined) {
                 r.fail(
                     `${path}.name`,
-                    `${quote(name)} is already used by clusters[${prev}]; cluster names must be unique`,
+                    `${excerpt(name)} is already used by clusters[${prev}]; cluster names must be unique`,
                 );
             } else {
                 firstIndex.set(name, i);
             }
+            if (!r.derived(`${path}.name`, name, namesFromCluster(name))) name = undefined;
         }
         const role: ClusterRole | undefined =
-            c.role === undefined
+            configValue(c, "role") === undefined
                 ? r.fail(`${path}.role`, "required; set it to `primary` or `remote`")
                 : r.oneOf(c, "role", path, ["primary", "remote"] as const);
         let primary: string | undefined;
@@ -689,11 +1081,11 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 } else if (!primaries.includes(primary)) {
                     r.fail(
                         `${path}.primary`,
-                        `${quote(primary)} is not a primary; primaries are: ${primaryHint}`,
+                        `${excerpt(primary)} is not a primary; primaries are: ${primaryHint}`,
                     );
                 }
             }
-        } else if (role === "primary" && c.primary !== undefined) {
+        } else if (role === "primary" && configValue(c, "primary") !== undefined) {
             r.fail(`${path}.primary`, "only a remote names a primary; remove it or set `role: remote`");
         }
         const network = r.matching(
@@ -701,17 +1093,17 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "network",
             path,
             false,
-            labelValue,
+            (s) => labelValuePattern.test(s),
             "a Kubernetes label value (letters, digits, '-', '_', '.')",
         );
-        if (network !== undefined && network.length > 63)
-            r.fail(`${path}.network`, `${quote(network)} is longer than 63 characters`);
+        if (network !== undefined && !isLabelValue(network))
+            r.fail(`${path}.network`, `${excerpt(network)} is longer than 63 characters; shorten it`);
         const region = r.matching(
             c,
             "region",
             path,
             false,
-            labelValue,
+            isLabelValue,
             "a Kubernetes label value (the nodes' region)",
         );
         const zone = r.matching(
@@ -719,22 +1111,33 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             "zone",
             path,
             false,
-            labelValue,
+            isLabelValue,
             "a Kubernetes label value (the nodes' zone)",
         );
         if (zone !== undefined && region === undefined)
             r.fail(`${path}.zone`, "needs `region`; set the region too");
         let access: ClusterAccess | undefined;
-        if (c.context !== undefined && c.kubeconfig !== undefined) {
+        const hasContext = configValue(c, "context") !== undefined;
+        const hasKubeconfig = configValue(c, "kubeconfig") !== undefined;
+        if (hasContext && hasKubeconfig) {
             r.fail(path, "set exactly one of `context` and `kubeconfig`, not both");
-        } else if (c.context === undefined && c.kubeconfig === undefined) {
+        } else if (!hasContext && !hasKubeconfig) {
             r.fail(
                 path,
                 "set exactly one of `context` (a context of your kubeconfig file) or `kubeconfig` (a secret)",
             );
-        } else if (c.context !== undefined) {
-            const context = r.string(c, "context", path, true, "name a context of your kubeconfig file");
-            if (context !== undefined) access = { kind: "context", context };
+        } else if (hasContext) {
+            const context = readContext(r, c, path);
+            if (context !== undefined) {
+                access = { kind: "context", context };
+                once(
+                    "context",
+                    context,
+                    `${path}.context`,
+                    "both entries name one cluster; give each cluster of the mesh its own context",
+                    excerpt(context),
+                );
+            }
         } else {
             const kubeconfig = r.secret(
                 c,
@@ -743,38 +1146,79 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 raw.secret.clusters,
                 `set it with \`pulumi config set --secret --path '${path}.kubeconfig' "$(cat kubeconfig.yaml)"\``,
             );
+            // Kubeconfigs are not compared: secret values are opaque to the offline plan, all alike.
             if (kubeconfig !== undefined) access = { kind: "kubeconfig", kubeconfig };
         }
-        const apiServer = r.string(c, "apiServer", path, false, "");
+        let apiServer = r.string(c, "apiServer", path, false, "");
         if (apiServer !== undefined) {
-            let url: URL | undefined;
-            try {
-                // Without a scheme, `host:port` would parse as a URL whose scheme is the host.
-                if (/^[a-z][a-z0-9+.-]*:\/\//i.test(apiServer)) url = new URL(apiServer);
-            } catch {
-                url = undefined;
-            }
-            if (!url)
-                r.fail(`${path}.apiServer`, `${quote(apiServer)} is not a URL; use https://<host>:<port>`);
-            if (url && url.protocol !== "https:") {
+            const check = checkApiServer(apiServer);
+            if (!check.ok) {
                 r.fail(
                     `${path}.apiServer`,
-                    `${quote(apiServer)} is not https; istiod reads other clusters over TLS only`,
+                    `${check.showValue ? excerpt(apiServer) : "the address"} ${check.problem}`,
                 );
-            } else if (url && isLoopbackHost(url.hostname)) {
-                r.fail(
+                apiServer = undefined;
+            } else {
+                once(
+                    "apiServer",
+                    check.canonical,
                     `${path}.apiServer`,
-                    `${quote(apiServer)} is a loopback address, which other clusters cannot reach; ` +
-                        `give the address the other clusters use (for kind, the control-plane container's IP)`,
+                    "two clusters cannot share one API server; give each cluster its own address",
+                    excerpt(apiServer),
                 );
             }
         }
         const ewRaw = r.object(c, "eastWest", path) ?? {};
-        const eastWest = readEastWest(r, ewRaw, `${path}.eastWest`, meshEastWest, true);
-        if (eastWest.serviceType === "NodePort" && eastWest.address === undefined) {
-            r.fail(
+        const ew = readEastWest(r, ewRaw, `${path}.eastWest`, meshEastWest, true);
+        const eastWest = ew.settings;
+        const inherited = (origin: string) => (origin.startsWith(meshPath) ? ` (set in \`${origin}\`)` : "");
+        if (eastWest.serviceType === "NodePort") {
+            if (eastWest.address === undefined && configValue(ewRaw, "address") === undefined) {
+                r.fail(
+                    `${path}.eastWest.address`,
+                    "required when the east-west gateway is a NodePort; set it to a node address the other clusters reach",
+                );
+            } else if (eastWest.address !== undefined && ipFamily(eastWest.address) === 0) {
+                r.fail(
+                    `${path}.eastWest.address`,
+                    `${excerpt(eastWest.address)} is a host name, which a NodePort east-west gateway` +
+                        `${inherited(ew.origin.serviceType)} cannot use: nothing listens at its ports, and istiod ` +
+                        `derives no gateway address from it; set the IP address of a node the other clusters ` +
+                        `reach, or use serviceType LoadBalancer`,
+                );
+            }
+            if (eastWest.sourceRanges !== undefined && eastWest.sourceRanges.length > 0) {
+                const forbidden =
+                    "Kubernetes forbids loadBalancerSourceRanges on a NodePort Service; remove sourceRanges " +
+                    "(and restrict access in the nodes' firewall), or use serviceType LoadBalancer";
+                const rangesFromMesh = ew.origin.sourceRanges.startsWith(meshPath);
+                if (rangesFromMesh && ew.origin.serviceType.startsWith(meshPath)) {
+                    r.fail(
+                        ew.origin.sourceRanges,
+                        `cannot be combined with serviceType NodePort: ${forbidden}`,
+                    );
+                } else if (rangesFromMesh) {
+                    r.fail(
+                        ew.origin.serviceType,
+                        `NodePort cannot be combined with the sourceRanges set in \`${ew.origin.sourceRanges}\`: ` +
+                            `Kubernetes forbids loadBalancerSourceRanges on a NodePort Service; set ` +
+                            `\`sourceRanges: []\` on this cluster, or use serviceType LoadBalancer`,
+                    );
+                } else {
+                    r.fail(
+                        ew.origin.sourceRanges,
+                        `cannot be combined with serviceType NodePort${inherited(ew.origin.serviceType)}: ${forbidden}`,
+                    );
+                }
+            }
+        }
+        if (eastWest.address !== undefined) {
+            once(
+                "address",
+                canonicalAddress(eastWest.address),
                 `${path}.eastWest.address`,
-                "required when the east-west gateway is a NodePort; set it to a node address the other clusters reach",
+                "two east-west gateways cannot share one address; give each cluster its own",
+                excerpt(eastWest.address),
             );
         }
         if (name !== undefined && role !== undefined && access !== undefined) {
@@ -791,27 +1235,29 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     if (rawClusters.length > 0 && primaries.length === 0) {
         r.fail(clustersPath, "no cluster has `role: primary`; a mesh needs at least one control plane");
     }
-    const named = objs.filter((c) => c && c.network !== undefined).length;
+    const hasNetwork = (c: Obj | undefined) => c !== undefined && configValue(c, "network") !== undefined;
+    const named = objs.filter(hasNetwork).length;
     const present = objs.filter((c) => c).length;
     if (named > 0 && named < present) {
-        const missing = objs.flatMap((c, i) => (c && c.network === undefined ? [`clusters[${i}]`] : []));
+        const missing = objs.flatMap((c, i) => (c && !hasNetwork(c) ? [`clusters[${i}]`] : []));
         r.fail(
             clustersPath,
             `networks are named on some clusters but not on ${missing.join(", ")}; name a network on every ` +
                 `cluster (multi-network) or on none (single network)`,
         );
     }
-    const ca = readCa(r, mesh, raw.secret.mesh, primaries);
+    const ca = readCa(r, mesh, raw.secret.mesh, primaries, at);
     const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
-    if (!sec.ok) r.errors.push(...sec.errors);
+    if (!sec.ok)
+        for (const e of sec.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
     // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
     const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
-    r.errors.push(...traffic.errors);
+    for (const e of traffic.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
     const smoke = readSmokeTest(
         raw.smokeTest,
         clusters.map((c) => c.name),
     );
-    r.errors.push(...smoke.errors);
+    for (const e of smoke.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
@@ -836,4 +1282,29 @@ export function validateTopology(raw: RawConfig): ValidationResult {
             ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
         },
     };
+}
+
+/**
+ * A kubeconfig context: one line, no whitespace at its ends. Anything else is most likely a kubeconfig or a
+ * token pasted into the wrong key: refused without showing any of it.
+ */
+function readContext(r: Reader, c: Obj, path: string): string | undefined {
+    const v = configValue(c, "context");
+    const p = `${path}.context`;
+    if (typeof v !== "string") return r.fail(p, `must be a string, got ${excerpt(v)}`);
+    if (/[\r\n]/.test(v) || looksLikeSecret(v)) {
+        return r.fail(
+            p,
+            "is not a context name (not shown: it looks like a kubeconfig or a credential); name a context " +
+                "of your kubeconfig file, or put a kubeconfig in `kubeconfig` as a secret",
+        );
+    }
+    if (v.trim() !== v || v.length > 1024 || /[\u0000-\u001f\u007f]/.test(v)) {
+        return r.fail(
+            p,
+            `${excerpt(v)} is not a context name: a context is one line of at most 1024 characters, without ` +
+                `control characters or whitespace at its ends; copy it from \`kubectl config get-contexts\``,
+        );
+    }
+    return v;
 }

@@ -4,7 +4,7 @@
  */
 import type { BaseValues, GatewayValues, IstiodValues } from "../components/chartValues";
 import { ClusterSpec, EastWestSettings, MeshSettings, WorkloadSettings } from "./topology";
-import { isIpAddress } from "./validate";
+import { isIpAddress } from "./checks";
 
 /** Istio's chart repository. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";

@@ -188,7 +188,7 @@ describe("mesh, primary-remote on two networks", () => {
             v.waitsFor(token, istiodType, "c2-istiod"),
             "the token needs the reader ClusterRole and binding of the source's istiod release",
         );
-        const link = v.secret("c2-in-c1");
+        const link = v.secret("c2/in/c1");
         assert.equal(link.cluster, "c1");
         assert.deepEqual(plainInputs(link).metadata, {
             name: "istio-remote-secret-c2",
@@ -217,7 +217,7 @@ describe("mesh, primary-remote on two networks", () => {
             "the remote's gateway is injected by its webhook",
         );
         assert.ok(
-            v.waitsFor(remoteGateway, "kubernetes:core/v1:Secret", "c2-in-c1"),
+            v.waitsFor(remoteGateway, "kubernetes:core/v1:Secret", "c2/in/c1"),
             "attached before its gateway",
         );
         assert.ok(v.waitsFor(v.release("c1-eastwestgateway"), istiodType, "c1-istiod"));
@@ -255,8 +255,8 @@ describe("mesh, multi-primary on two networks", () => {
 
     it("links every primary to every other cluster", () => {
         assert.deepEqual(v.p.outputs.links, { c1: ["c2"], c2: ["c1"] });
-        assert.equal(v.secret("c1-in-c2").cluster, "c2");
-        assert.equal(v.secret("c2-in-c1").cluster, "c1");
+        assert.equal(v.secret("c1/in/c2").cluster, "c2");
+        assert.equal(v.secret("c2/in/c1").cluster, "c1");
     });
 
     it("gives each primary its own intermediate under one root", () => {
@@ -287,7 +287,7 @@ describe("mesh, multi-primary on two networks", () => {
             }
         }
         // A remote secret waits for the other cluster's reader token: those are the only crossings.
-        assert.deepEqual(crossings.sort(), ["c1-in-c2 <- c1-reader-token", "c2-in-c1 <- c2-reader-token"]);
+        assert.deepEqual(crossings.sort(), ["c1/in/c2 <- c1-reader-token", "c2/in/c1 <- c2-reader-token"]);
     });
 });
 
@@ -346,7 +346,7 @@ describe("mesh, several primaries each with remotes", () => {
             v.waitsFor(v.release("r2-istiod"), "kubernetes:core/v1:Service", "p2-eastwestgateway-service"),
         );
         assert.ok(!v.reaches(v.release("r1-istiod"), v.release("p2-istiod")), "r1 does not wait for p2");
-        assert.ok(v.waitsFor(v.release("r2-eastwestgateway"), "kubernetes:core/v1:Secret", "r2-in-p2"));
+        assert.ok(v.waitsFor(v.release("r2-eastwestgateway"), "kubernetes:core/v1:Secret", "r2/in/p2"));
         assert.deepEqual(v.components()["multicluster:istio:EastWestGateway"], ["p1", "p2", "r1", "r2"]);
     });
 });
@@ -472,7 +472,7 @@ describe("mesh, on update", () => {
                 applyOutputs: cluster,
             }),
         );
-        const data = plainInputs(v.secret("c2-in-c1")).stringData as Record<string, string>;
+        const data = plainInputs(v.secret("c2/in/c1")).stringData as Record<string, string>;
         assert.deepEqual(
             Object.keys(data),
             ["c2"],

@@ -193,8 +193,8 @@ describe("reader permissions before remote secrets", () => {
             ["c1", "c2"],
             ["c2", "c1"],
         ] as const) {
-            const secret = get(p, "kubernetes:core/v1:Secret", `${source}-in-${reader}`);
-            assert.ok(reaches(p, secret, get(p, release, `${source}-istiod`)), `${source}-in-${reader}`);
+            const secret = get(p, "kubernetes:core/v1:Secret", `${source}/in/${reader}`);
+            assert.ok(reaches(p, secret, get(p, release, `${source}-istiod`)), `${source}/in/${reader}`);
         }
     });
 });
@@ -251,13 +251,24 @@ describe("externalIPs only where they are the mechanism", () => {
         assert.deepEqual(at(values(p, "c2-eastwestgateway"), "service", "externalIPs"), ["198.51.100.8"]);
     });
 
-    it("mesh-wide source ranges restrict load balancers only: Kubernetes refuses them on a NodePort", async () => {
-        const p = await plan(
+    it("mesh-wide source ranges restrict load balancers; a NodePort must opt out (Kubernetes refuses them)", async () => {
+        const config = (c2: Record<string, unknown>) =>
             stackConfig(mesh({ eastWest: { sourceRanges: ["10.0.0.0/8"] } }), [
                 primary("c1", "n1"),
-                primary("c2", "n2", { eastWest: { serviceType: "NodePort", address: "198.51.100.8" } }),
-            ]),
-        );
+                primary("c2", "n2", {
+                    eastWest: { serviceType: "NodePort", address: "198.51.100.8", ...c2 },
+                }),
+            ]);
+        // Inheriting them silently would leave the NodePort open where the mesh asked for a restriction (issue 9).
+        await assert.rejects(plan(config({})), {
+            problems: [
+                "istio-multicluster:clusters[1].eastWest.serviceType: NodePort cannot be combined with the " +
+                    "sourceRanges set in `istio-multicluster:mesh.eastWest.sourceRanges`: Kubernetes forbids " +
+                    "loadBalancerSourceRanges on a NodePort Service; set `sourceRanges: []` on this cluster, or " +
+                    "use serviceType LoadBalancer",
+            ],
+        });
+        const p = await plan(config({ sourceRanges: [] }));
         assert.deepEqual(at(values(p, "c1-eastwestgateway"), "service", "loadBalancerSourceRanges"), [
             "10.0.0.0/8",
         ]);

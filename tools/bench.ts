@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { longestChain } from "./graph";
 import { plan, stackConfigFromDocument } from "./planner";
+import { remoteSecretName } from "../stacks/names";
 
 type Shape = "multi-primary" | "primary-remote";
 
@@ -73,9 +74,15 @@ function benchTraffic(n: number): Record<string, unknown> {
 
 async function one(shape: Shape, n: number): Promise<void> {
     const result = await plan(stackConfigFromDocument(`bench-${shape}-${n}`, benchConfig(shape, n), "bench"));
-    const links = result.resources.filter(
-        (r) => r.type === "kubernetes:core/v1:Secret" && r.name.includes("-in-"),
-    );
+    // Remote secrets by the Secret they create, not by their resource names.
+    const links = result.resources.filter((r) => {
+        const name = (r.rawInputs.metadata as { name?: unknown } | undefined)?.name;
+        return (
+            r.type === "kubernetes:core/v1:Secret" &&
+            typeof name === "string" &&
+            name.startsWith(remoteSecretName(""))
+        );
+    });
     const chain = longestChain(result.resources);
     process.stdout.write(
         JSON.stringify({

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
 import * as YAML from "yaml";
+import { didYouMean, excerpt } from "../stacks/checks";
 import { assertSdkInternals } from "./sdkInternals";
 
 /** The repository root (the parent of tools/). */
@@ -118,17 +119,46 @@ export function stackConfigFromDocument(stack: string, doc: unknown, source: str
     if (doc !== null && doc !== undefined) {
         if (typeof doc !== "object" || Array.isArray(doc))
             throw new PlanRefused(`${source}: not a YAML map`, []);
-        const config = (doc as { config?: unknown }).config ?? {};
+        const problems: string[] = [];
+        for (const key of Object.keys(doc)) {
+            if (stackFileKeys.includes(key)) continue;
+            const near = didYouMean(key, stackFileKeys);
+            problems.push(
+                `${source}: ${excerpt(key)} is not a key of a stack file; ` +
+                    (near ? `did you mean \`${near}\`?` : `its keys are: ${stackFileKeys.join(", ")}`),
+            );
+        }
+        const config = Object.hasOwn(doc, "config") ? ((doc as { config?: unknown }).config ?? {}) : {};
         if (typeof config !== "object" || config === null || Array.isArray(config)) {
             throw new PlanRefused(`${source}: \`config\` must be a map`, []);
         }
+        // `mesh` and `istio-multicluster:mesh` are one key to Pulumi: given both, which one wins is not defined.
+        const written = new Map<string, string>();
         for (const [k, v] of Object.entries(config as Record<string, unknown>)) {
             const key = qualify(k);
+            const other = written.get(key);
+            if (other !== undefined) {
+                problems.push(
+                    `${source}: config keys ${excerpt(other)} and ${excerpt(k)} are both ${excerpt(key)}; ` +
+                        `keep one of them`,
+                );
+            }
+            written.set(key, k);
             values[key] = toConfigString(v, () => secretKeys.add(key));
+        }
+        if (problems.length > 0) {
+            throw new PlanRefused(
+                `${source} is not a stack file Pulumi reads as meant:\n` +
+                    problems.map((p) => `  - ${p}`).join("\n"),
+                problems,
+            );
         }
     }
     return { stack, values, secretKeys: [...secretKeys].sort() };
 }
+
+/** The top-level keys of a `Pulumi.<stack>.yaml` (Pulumi's project stack settings). */
+const stackFileKeys = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
 
 function toConfigString(value: unknown, onSecret: () => void): string {
     const opaque = (v: unknown): unknown => {
@@ -159,9 +189,11 @@ export function loadStackFile(stack: string): StackConfig {
 export function loadConfigFile(file: string, stack?: string): StackConfig {
     let doc: unknown;
     try {
-        doc = YAML.parse(fs.readFileSync(file, "utf8"));
+        // Pulumi reads stack files with Go's YAML v3, which resolves `<<` merge keys; so does the plan.
+        doc = YAML.parse(fs.readFileSync(file, "utf8"), { merge: true });
     } catch (e) {
-        throw new PlanRefused(`${file}: ${(e as Error).message}`, []);
+        // The parser's first line says what and where; the code frame after it would echo the file's text.
+        throw new PlanRefused(`${file}: ${(e as Error).message.split("\n")[0]}`, []);
     }
     const name =
         stack ??
@@ -272,6 +304,8 @@ export async function evaluate(
     const project = projectSettings();
     const records = new Map<string, PlannedResource>();
     const order: string[] = [];
+    /** URNs registered more than once: the engine refuses the second registration of a URN. */
+    const duplicates: string[] = [];
     const started = process.hrtime.bigint();
     // An error inside an apply surfaces as an unhandled rejection, and the registrations waiting on it
     // never finish: the first one ends the plan, as it ends `pulumi up`.
@@ -295,7 +329,8 @@ export async function evaluate(
                 call(req, (err, resp) => {
                     if (!err) {
                         const urn = (resp as { getUrn(): string }).getUrn();
-                        order.push(urn);
+                        if (records.has(urn)) duplicates.push(urn);
+                        else order.push(urn);
                         records.set(urn, record(urn, req));
                     }
                     cb(err, resp);
@@ -322,6 +357,12 @@ export async function evaluate(
                 outputs[k] = await Promise.race([displayOutput(v), failure]);
         } catch (e) {
             throw refusal(e);
+        }
+        if (duplicates.length > 0) {
+            throw new Error(
+                `the program registered ${duplicates.length} URN(s) more than once, which the engine refuses: ` +
+                    [...new Set(duplicates)].join(", "),
+            );
         }
         const errors = runtimeState.getStore().logErrorCount ?? 0;
         if (errors > 0) throw new Error(`the program logged ${errors} error(s)`);

@@ -209,7 +209,7 @@ describe("IngressGateway on a remote, and no traffic at all", () => {
         });
         assert.deepEqual(
             r.dependsOn,
-            [urnOf(p, "c2-in-c1"), urnOf(p, "c2-istio-system"), urnOf(p, "c2-istiod")].sort(),
+            [urnOf(p, "c2/in/c1"), urnOf(p, "c2-istio-system"), urnOf(p, "c2-istiod")].sort(),
         );
         assert.equal(p.resources.filter((x) => x.type === "multicluster:traffic:IngressGateway").length, 1);
     });

@@ -136,8 +136,8 @@ describe("TrustAnchor", () => {
                 `${T.signed}::mesh1-cluster2-cert`,
                 `${T.key}::mesh1-cluster1-key`,
                 `${T.key}::mesh1-cluster2-key`,
-                `${T.key}::mesh1-root-key`,
-                `${T.selfSigned}::mesh1-root-cert`,
+                `${T.key}::mesh1/root-key`,
+                `${T.selfSigned}::mesh1/root-cert`,
             ]);
             const types = v.p.resources.map((r) => r.type);
             assert.equal(
@@ -151,11 +151,11 @@ describe("TrustAnchor", () => {
         });
 
         it("makes the root an RSA 4096 CA valid 10 years that can sign", () => {
-            assert.deepEqual(displayInputs(v.get(T.key, "mesh1-root-key")), {
+            assert.deepEqual(displayInputs(v.get(T.key, "mesh1/root-key")), {
                 algorithm: "RSA",
                 rsaBits: 4096,
             });
-            assert.deepEqual(displayInputs(v.get(T.selfSigned, "mesh1-root-cert")), {
+            assert.deepEqual(displayInputs(v.get(T.selfSigned, "mesh1/root-cert")), {
                 privateKeyPem: "[unknown]",
                 subject: { organization: "Istio", commonName: "Root CA" },
                 isCaCertificate: true,
@@ -168,8 +168,8 @@ describe("TrustAnchor", () => {
                 [...caAllowedUses],
                 ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
             );
-            assert.deepEqual(v.get(T.selfSigned, "mesh1-root-cert").dependsOn, [
-                v.get(T.key, "mesh1-root-key").urn,
+            assert.deepEqual(v.get(T.selfSigned, "mesh1/root-cert").dependsOn, [
+                v.get(T.key, "mesh1/root-key").urn,
             ]);
         });
 
@@ -200,8 +200,8 @@ describe("TrustAnchor", () => {
                     cert.dependsOn,
                     [
                         v.get(T.csr, `mesh1-${cluster}-csr`).urn,
-                        v.get(T.key, "mesh1-root-key").urn,
-                        v.get(T.selfSigned, "mesh1-root-cert").urn,
+                        v.get(T.key, "mesh1/root-key").urn,
+                        v.get(T.selfSigned, "mesh1/root-cert").urn,
                     ].sort(),
                 );
             });
@@ -246,9 +246,9 @@ describe("TrustAnchor", () => {
             assert.deepEqual(data, {
                 "ca-cert.pem": fakeCertPem("CERT(mesh1-cluster1-cert)"),
                 "ca-key.pem": "KEY(mesh1-cluster1-key)",
-                "root-cert.pem": fakeCertPem("CERT(mesh1-root-cert)"),
+                "root-cert.pem": fakeCertPem("CERT(mesh1/root-cert)"),
                 "cert-chain.pem":
-                    fakeCertPem("CERT(mesh1-cluster1-cert)") + fakeCertPem("CERT(mesh1-root-cert)"),
+                    fakeCertPem("CERT(mesh1-cluster1-cert)") + fakeCertPem("CERT(mesh1/root-cert)"),
             });
             assert.deepEqual(Object.values(displayInputs(applied.cacerts("cluster1")).stringData as object), [
                 redactedSecret,
@@ -256,7 +256,7 @@ describe("TrustAnchor", () => {
                 redactedSecret,
                 redactedSecret,
             ]);
-            assert.equal(applied.p.outputs.rootCertPem, fakeCertPem("CERT(mesh1-root-cert)"));
+            assert.equal(applied.p.outputs.rootCertPem, fakeCertPem("CERT(mesh1/root-cert)"));
         });
 
         it("follows the CA settings: key size, validity, renewal, protect", async () => {
@@ -275,10 +275,10 @@ describe("TrustAnchor", () => {
                     ),
                 ),
             );
-            assert.equal(plainInputs(p.get(T.key, "mesh1-root-key")).rsaBits, 3072);
+            assert.equal(plainInputs(p.get(T.key, "mesh1/root-key")).rsaBits, 3072);
             assert.equal(plainInputs(p.get(T.key, "mesh1-cluster1-key")).rsaBits, 3072);
-            assert.equal(plainInputs(p.get(T.selfSigned, "mesh1-root-cert")).validityPeriodHours, 24000);
-            assert.equal(plainInputs(p.get(T.selfSigned, "mesh1-root-cert")).earlyRenewalHours, 48);
+            assert.equal(plainInputs(p.get(T.selfSigned, "mesh1/root-cert")).validityPeriodHours, 24000);
+            assert.equal(plainInputs(p.get(T.selfSigned, "mesh1/root-cert")).earlyRenewalHours, 48);
             assert.equal(plainInputs(p.get(T.signed, "mesh1-cluster1-cert")).validityPeriodHours, 2400);
             assert.equal(plainInputs(p.get(T.signed, "mesh1-cluster1-cert")).earlyRenewalHours, 48);
             const children = p.p.resources.filter((r) => r.parent === p.anchor.urn);

@@ -72,7 +72,9 @@ const everyKnob = stackConfig(
     [
         primary("p1", "n1"),
         primary("p2", "n2", { eastWest: { replicas: 2, address: "gw.p2.example.com" } }),
-        remote("r1", "p1", "n3", { eastWest: { serviceType: "NodePort", address: "192.0.2.10" } }),
+        remote("r1", "p1", "n3", {
+            eastWest: { serviceType: "NodePort", address: "192.0.2.10", sourceRanges: [] },
+        }),
     ],
 );
 

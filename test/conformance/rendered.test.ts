@@ -143,7 +143,9 @@ const cases: Case[] = [
         config: () =>
             stackConfig(mesh({ ...rev, eastWest: { sourceRanges: ["10.0.0.0/8"] } }), [
                 primary("c1", "n1"),
-                primary("c2", "n2", { eastWest: { serviceType: "NodePort", address: "192.0.2.2" } }),
+                primary("c2", "n2", {
+                    eastWest: { serviceType: "NodePort", address: "192.0.2.2", sourceRanges: [] },
+                }),
                 primary("c3", "n3", ewLb("198.51.100.3")),
                 remote("c4", "c1", "n1"),
             ]),

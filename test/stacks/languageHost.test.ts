@@ -46,3 +46,39 @@ describe("a refused config under the language host's entry point", function () {
         });
     }
 });
+
+describe("top-level config keys under the language host's entry point", function () {
+    this.timeout(60000);
+
+    it("a misspelt key beside the valid ones is refused (read from PULUMI_CONFIG), and nothing secret is printed", async () => {
+        const run = await runUnderLanguageHost(
+            stackConfig(
+                mesh(),
+                [
+                    primary("cluster1", "network1", {
+                        context: "apiVersion: v1\nusers: [{user: {token: s3cr3t}}]",
+                    }),
+                    remote("cluster2", "cluster1", "network2"),
+                ],
+                { extra: { "istio-multicluster:cluster": [{ name: "cluster3" }] } },
+            ),
+            { dryRun: true },
+        );
+        const errors = run.logs.filter((l) => l.severity === "error").map((l) => l.message);
+        assert.deepEqual(
+            errors,
+            [
+                "the stack configuration describes no possible mesh (2 problems):\n" +
+                    "  - istio-multicluster:cluster: unknown key; did you mean `istio-multicluster:clusters`?\n" +
+                    "  - istio-multicluster:clusters[0].context: is not a context name (not shown: it looks like a " +
+                    "kubeconfig or a credential); name a context of your kubeconfig file, or put a kubeconfig in " +
+                    "`kubeconfig` as a secret",
+            ],
+            `stderr:\n${run.stderr}`,
+        );
+        const everything = [...run.logs.map((l) => l.message), run.stdout, run.stderr].join("\n");
+        assert.doesNotMatch(everything, /s3cr3t/);
+        assert.deepEqual(run.registered, ["pulumi:pulumi:Stack::istio-multicluster-test"]);
+        assert.notEqual(run.code, 0);
+    });
+});

@@ -331,8 +331,8 @@ describe("smoke test", () => {
                 "smoke-test-cluster1-namespace",
             ]);
             assert.deepEqual(names(get("smoke-test-cluster2-helloworld-v2").dependsOn), [
-                "cluster2-in-cluster1",
                 "cluster2-istiod",
+                "cluster2/in/cluster1",
                 "smoke-test-cluster2-namespace",
             ]);
             assert.deepEqual(
@@ -349,8 +349,8 @@ describe("smoke test", () => {
                 "cluster1-istiod-gateway",
                 "cluster1-istiod-vs",
                 "cluster2-eastwestgateway",
-                "cluster2-in-cluster1",
                 "cluster2-reader-token",
+                "cluster2/in/cluster1",
                 "smoke-test-cluster1-helloworld",
                 "smoke-test-cluster1-helloworld-v1",
                 "smoke-test-cluster1-namespace",

@@ -77,7 +77,9 @@ const refused: Row[] = [
     {
         name: "meshId longer than 63 characters",
         mesh: mesh({ meshId: "m".repeat(64) }),
-        errors: [`${M}.meshId: "${"m".repeat(64)}" is longer than 63 characters`],
+        errors: [
+            `${M}.meshId: "${"m".repeat(40)}…" (64 characters) is longer than 63 characters; shorten it`,
+        ],
     },
     {
         name: "misspelt key meshID",
@@ -154,11 +156,15 @@ const refused: Row[] = [
         errors: [
             `${C}[1].name: "cluster1" is already used by clusters[0]; cluster names must be unique`,
             `${C}[1].primary: a remote cannot be its own primary; primaries are: cluster1`,
+            `${C}[1].context: "ctx-cluster1" is also ${C}[0].context: both entries name one cluster; give ` +
+                `each cluster of the mesh its own context`,
+            `${C}[1].apiServer: "https://cluster1.example.com:6443" is also ${C}[0].apiServer: two clusters ` +
+                `cannot share one API server; give each cluster its own address`,
         ],
     },
     {
         name: "cluster name not a DNS-1123 label",
-        clusters: [primary("Cluster_1", "network1")],
+        clusters: [primary("Cluster_1", "network1", { apiServer: "https://cluster-1.example.com:6443" })],
         errors: [`${C}[0].name: "Cluster_1" is not ${dnsLabel}`],
     },
     {
@@ -356,7 +362,8 @@ const refused: Row[] = [
         mesh: withCa({ rootCert: "ROOT", rootKey: "KEY" }),
         secret: { mesh: true },
         errors: [
-            `${M}.ca.rootCert: is not a PEM certificate; paste the root's certificate (-----BEGIN CERTIFICATE-----), never its key`,
+            `${M}.ca.rootCert: is not a PEM certificate; paste the root's certificate (-----BEGIN CERTIFICATE-----), ` +
+                "never its key",
         ],
     },
     {
@@ -598,7 +605,6 @@ describe("validateTopology", () => {
         it("merges each cluster's east-west settings over the mesh's", () => {
             const meshEastWest = {
                 serviceType: "NodePort",
-                sourceRanges: ["10.0.0.0/8"],
                 autoscale: { min: 2, max: 5 },
                 pdb: true,
                 resources: { requests: { cpu: "500m" } },
@@ -619,7 +625,6 @@ describe("validateTopology", () => {
             );
             assert.deepEqual(topology.clusters[0]!.eastWest, {
                 serviceType: "NodePort",
-                sourceRanges: ["10.0.0.0/8"],
                 autoscale: { min: 2, max: 5 },
                 pdb: true,
                 resources: { requests: { cpu: "500m" } },

@@ -23,6 +23,8 @@ export interface TestPki {
     readonly shortRootCert: string;
     /** An intermediate of the 100-day root valid for 200 days: it outlives its root. */
     readonly outlivesRootCert: string;
+    /** The intermediate key certified as a CA whose key usage does not allow signing certificates. */
+    readonly noSignCert: string;
 }
 
 let cached: TestPki | undefined;
@@ -44,6 +46,7 @@ export function testPki(): TestPki {
             "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign",
         );
         ext("leaf.ext", "basicConstraints=critical,CA:false");
+        ext("nosign.ext", "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature");
         const root = (key: string, cert: string, cn: string, days: number) =>
             openssl(dir, [
                 "req",
@@ -106,6 +109,7 @@ export function testPki(): TestPki {
         sign("int-1000d-cert.pem", "root-cert.pem", "root-key.pem", 1000, "int.ext");
         sign("not-ca-cert.pem", "root-cert.pem", "root-key.pem", 730, "leaf.ext");
         sign("outlives-root-cert.pem", "short-root-cert.pem", "short-root-key.pem", 200, "int.ext");
+        sign("no-sign-cert.pem", "root-cert.pem", "root-key.pem", 730, "nosign.ext");
         const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
         cached = {
             rootCert: read("root-cert.pem"),
@@ -116,6 +120,7 @@ export function testPki(): TestPki {
             notCaCert: read("not-ca-cert.pem"),
             shortRootCert: read("short-root-cert.pem"),
             outlivesRootCert: read("outlives-root-cert.pem"),
+            noSignCert: read("no-sign-cert.pem"),
         };
         return cached;
     } finally {

@@ -183,11 +183,11 @@ describe("policies on the stacks", function () {
         );
         const got = v.map((x) => `${x.level} ${x.policy} ${x.urn.slice(x.urn.lastIndexOf("::") + 2)}`);
         assert.deepEqual(got, [
-            "mandatory root-key-absent broken-mesh-root-cert",
+            "mandatory root-key-absent broken-mesh/root-cert",
             "mandatory ca-key-strength broken-mesh-p1-key",
-            "mandatory ca-key-strength broken-mesh-root-key",
+            "mandatory ca-key-strength broken-mesh/root-key",
             "advisory ca-key-size-recommended broken-mesh-p1-key",
-            "advisory ca-key-size-recommended broken-mesh-root-key",
+            "advisory ca-key-size-recommended broken-mesh/root-key",
             "mandatory ca-validity-bounds broken-mesh-p1-cert",
             "mandatory east-west-gateway-restricted p1-eastwestgateway",
             "mandatory east-west-gateway-restricted r1-eastwestgateway",
@@ -203,7 +203,7 @@ describe("policies on the stacks", function () {
             // Keys and cacerts only: certificates and CSRs are renewed by replacement (earlyRenewalHours).
             "mandatory pki-protected broken-mesh-p1-cacerts",
             "mandatory pki-protected broken-mesh-p1-key",
-            "mandatory pki-protected broken-mesh-root-key",
+            "mandatory pki-protected broken-mesh/root-key",
         ]);
     });
 });

@@ -659,7 +659,8 @@ describe("verify", function () {
                 role: "primary",
                 network: "network1",
                 context: "kind-cluster1",
-                eastWest: { address: "gw.cluster1.example.com" },
+                // A host name needs a load balancer: the dev stack's NodePort cannot serve one (issue 9).
+                eastWest: { serviceType: "LoadBalancer", address: "gw.cluster1.example.com" },
             },
             {
                 name: "cluster2",
