@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { projectName, Topology } from "./topology";
-import { TopologyError, validateTopology } from "./validate";
+import { rawConfigFrom, TopologyError, validateTopology } from "./validate";
 
 /**
  * A refused stack configuration, as the program's entry reports it. A `pulumi.RunError`: the Pulumi CLI's Node
@@ -29,23 +29,16 @@ export class ConfigRefused extends pulumi.RunError {
  */
 export function loadTopology(): Topology {
     const config = new pulumi.Config(projectName);
-    const result = validateTopology({
-        mesh: readObject(config, "mesh"),
-        clusters: readObject(config, "clusters"),
-        namespaces: readObject(config, "namespaces"),
-        security: readObject(config, "security"),
-        services: readObject(config, "services"),
-        externalServices: readObject(config, "externalServices"),
-        ingress: readObject(config, "ingress"),
-        smokeTest: readObject(config, "smokeTest"),
-        secret: {
-            mesh: isConfigSecret(`${projectName}:mesh`),
-            clusters: isConfigSecret(`${projectName}:clusters`),
-        },
-        // pulumi.Config reads one key at a time; the runtime's map (PULUMI_CONFIG from the CLI) lists them all,
-        // so a misspelt top-level key (`istio-multicluster:cluster`) is refused instead of ignored.
-        configKeys: Object.keys(runtimeConfig.allConfig()),
-    });
+    const result = validateTopology(
+        // Plain reads: secret parts are re-wrapped with pulumi.secret by the validator, field by field.
+        rawConfigFrom(
+            (key) => config.get(key),
+            (key) => isConfigSecret(`${projectName}:${key}`),
+            // pulumi.Config reads one key at a time; the runtime's map (PULUMI_CONFIG from the CLI) lists them
+            // all, so a misspelt top-level key (`istio-multicluster:cluster`) is refused instead of ignored.
+            Object.keys(runtimeConfig.allConfig()),
+        ),
+    );
     if (!result.ok) throw new ConfigRefused(new TopologyError(result.errors));
     return result.topology;
 }
@@ -62,16 +55,4 @@ function isConfigSecret(key: string): boolean {
         );
     }
     return check(key);
-}
-
-function readObject(config: pulumi.Config, key: string): unknown {
-    // Plain read: secret parts are re-wrapped with pulumi.secret by the validator, field by field.
-    const text = config.get(key);
-    if (text === undefined) return undefined;
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        // A scalar: the validator says what it should have been.
-        return text;
-    }
 }

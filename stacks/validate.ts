@@ -63,18 +63,53 @@ export interface RawConfig {
     /** `istio-multicluster:namespaces` and `istio-multicluster:security`; both optional (stacks/security.ts). */
     readonly namespaces?: unknown;
     readonly security?: unknown;
-    /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
-    readonly smokeTest?: unknown;
-    readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
     readonly services?: unknown;
     readonly externalServices?: unknown;
     readonly ingress?: unknown;
+    /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
+    readonly smokeTest?: unknown;
+    readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /**
      * Every config key the stack sets (`<namespace>:<name>`, all namespaces), when the caller can list them:
      * keys of this project that the program does not read are then refused. Default: not checked.
      */
     readonly configKeys?: readonly string[];
+}
+
+/**
+ * The validator's input from a stack's config values, the one place that knows which keys the program reads
+ * (`topLevelConfigKeys`): the program reads them through `pulumi.Config`, `verify` from the decrypted config.
+ * `read` gives a key's text as Pulumi holds it (JSON for a structured value), undefined when unset.
+ */
+export function rawConfigFrom(
+    read: (key: string) => string | undefined,
+    isSecret: (key: string) => boolean,
+    configKeys?: readonly string[],
+): RawConfig {
+    const values = new Map(topLevelConfigKeys.map((k) => [k, parseConfigValue(read(k))]));
+    return {
+        mesh: values.get("mesh"),
+        clusters: values.get("clusters"),
+        namespaces: values.get("namespaces"),
+        security: values.get("security"),
+        services: values.get("services"),
+        externalServices: values.get("externalServices"),
+        ingress: values.get("ingress"),
+        smokeTest: values.get("smokeTest"),
+        secret: { mesh: isSecret("mesh"), clusters: isSecret("clusters") },
+        ...(configKeys !== undefined ? { configKeys } : {}),
+    };
+}
+
+function parseConfigValue(text: string | undefined): unknown {
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        // A scalar: the validator says what it should have been.
+        return text;
+    }
 }
 
 /** Either a topology or the full list of problems. */
@@ -1258,6 +1293,16 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         clusters.map((c) => c.name),
     );
     for (const e of smoke.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    const smokeNamespace = smoke.settings?.namespace;
+    if (smokeNamespace !== undefined && sec.ok && sec.namespaces.some((n) => n.name === smokeNamespace)) {
+        // Both would create a Namespace of that name in every cluster: the second fails, and a destroy of the
+        // smoke test would delete the application's namespace.
+        r.fail(
+            `${projectName}:smokeTest.namespace`,
+            `${excerpt(smokeNamespace)} is also in ${projectName}:namespaces; the smoke test makes a namespace of ` +
+                "its own: give it another name",
+        );
+    }
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };

@@ -87,6 +87,21 @@ describe("smoke test", () => {
             });
         }
 
+        it("refuses a namespace that is also an application namespace (both would create it)", () => {
+            const result = validateTopology({
+                ...rawConfig(mesh(), [primary("c1", "n1"), remote("c2", "c1", "n2")]),
+                namespaces: [{ name: "sample" }],
+                smokeTest: { enabled: true, namespace: "sample" },
+            });
+            assert.deepEqual(result, {
+                ok: false,
+                errors: [
+                    `${key}.namespace: "sample" is also in istio-multicluster:namespaces; the smoke test makes a ` +
+                        "namespace of its own: give it another name",
+                ],
+            });
+        });
+
         it("reports its problems with the rest of the config, and the topology carries the settings", () => {
             const bad = validateTopology({
                 ...rawConfig(mesh(), [primary("c1", "n1"), remote("c2", "c1", "n2")]),

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectName, Topology } from "../../stacks/topology";
-import { validateTopology } from "../../stacks/validate";
+import { rawConfigFrom, validateTopology } from "../../stacks/validate";
 import { loadConfigFile, redactedSecret, repoRoot, StackConfig } from "../planner";
 
 /** A config `verify` cannot work from; the message says why and what to do. */
@@ -98,33 +98,13 @@ export function loadFileConfig(file: string): VerifyConfig {
     }
 }
 
-function parse(text: string | undefined): unknown {
-    if (text === undefined) return undefined;
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        return text;
-    }
-}
-
 /** Validates the config exactly as the program does, and gathers what verify needs beside the topology. */
 export function fromStackConfig(config: StackConfig, notes: string[]): VerifyConfig {
     const key = (k: string) => `${projectName}:${k}`;
-    const rawClusters = parse(config.values[key("clusters")]);
-    const result = validateTopology({
-        mesh: parse(config.values[key("mesh")]),
-        clusters: rawClusters,
-        namespaces: parse(config.values[key("namespaces")]),
-        security: parse(config.values[key("security")]),
-        services: parse(config.values[key("services")]),
-        externalServices: parse(config.values[key("externalServices")]),
-        ingress: parse(config.values[key("ingress")]),
-        smokeTest: parse(config.values[key("smokeTest")]),
-        secret: {
-            mesh: config.secretKeys.includes(key("mesh")),
-            clusters: config.secretKeys.includes(key("clusters")),
-        },
-    });
+    const value = (k: string) => (Object.hasOwn(config.values, key(k)) ? config.values[key(k)] : undefined);
+    const raw = rawConfigFrom(value, (k) => config.secretKeys.includes(key(k)), Object.keys(config.values));
+    const rawClusters = raw.clusters;
+    const result = validateTopology(raw);
     if (!result.ok) {
         throw new VerifyRefused(
             `stack "${config.stack}": the configuration describes no possible mesh (${result.errors.length} problem(s))`,
