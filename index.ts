@@ -97,12 +97,14 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
     );
     s.base = primary.base;
     s.istiod = primary.istiod;
+    // The Istio objects below each wait for the namespace they live in.
+    const namespaces = { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace };
     new MeshSecurity(
         cluster.name,
         {
             cluster: cluster.name,
             objects: security.find((c) => c.cluster.name === cluster.name)!.objects,
-            namespaces: { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace },
+            namespaces,
             istiod: primary.istiod,
         },
         { provider: s.provider },
@@ -113,7 +115,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             {
                 objects: trafficRules,
                 istiod: primary.istiod,
-                namespaces: { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace },
+                namespaces,
             },
             { provider: s.provider },
         );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ownValue } from "../stacks/checks";
 import { objectResourceName, TrafficObject } from "../stacks/traffic";
 
 export interface GlobalServicesArgs {
@@ -11,17 +12,17 @@ export interface GlobalServicesArgs {
     /** The primary's istiod release: its validating webhook admits the objects (its CRDs come with base). */
     readonly istiod: pulumi.Resource;
     /**
-     * The Namespace resources of this cluster by name, for objects that live outside `istio-system`: an object
-     * waits for its namespace when it is listed here. Default none (the namespace is made elsewhere).
+     * The cluster's Namespace resources by name, `istio-system` included: each object waits for the namespace
+     * it lives in. Every object's namespace must be here (validation puts services in declared namespaces).
      */
-    readonly namespaces?: Readonly<Record<string, pulumi.Resource>>;
+    readonly namespaces: Readonly<Record<string, pulumi.Resource>>;
 }
 
 /**
  * The traffic rules of the mesh in one primary: DestinationRules (locality failover, outlier detection,
  * canary subsets), canary VirtualServices, ServiceEntries of external services, and the ingress Gateways and
  * routes. Create it with `opts.provider` set to the primary's provider; every object depends on exactly
- * that primary's istiod and, when given, the namespace it lives in.
+ * that primary's istiod and the namespace it lives in.
  */
 export class GlobalServices extends pulumi.ComponentResource {
     /** The objects, in the order of `args.objects`. */
@@ -30,11 +31,18 @@ export class GlobalServices extends pulumi.ComponentResource {
     constructor(name: string, args: GlobalServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:traffic:GlobalServices", name, {}, opts);
         this.objects = args.objects.map((o) => {
-            const namespace = args.namespaces?.[o.metadata.namespace];
+            const namespace = ownValue(args.namespaces, o.metadata.namespace);
+            if (namespace === undefined) {
+                throw new pulumi.ResourceError(
+                    `GlobalServices: ${o.kind} ${o.metadata.name} lives in namespace ${o.metadata.namespace}, ` +
+                        `which cluster ${name} does not create`,
+                    this,
+                );
+            }
             return new k8s.apiextensions.CustomResource(
                 objectResourceName(name, o),
                 { apiVersion: o.apiVersion, kind: o.kind, metadata: { ...o.metadata }, spec: o.spec },
-                { parent: this, dependsOn: namespace ? [args.istiod, namespace] : [args.istiod] },
+                { parent: this, dependsOn: [args.istiod, namespace] },
             );
         });
         this.registerOutputs({ objects: this.objects });
