@@ -301,3 +301,35 @@ export function didYouMean(word: string, allowed: readonly string[]): string | u
     const w = word.toLowerCase();
     return allowed.find((a) => a.toLowerCase() === w || editDistance(a.toLowerCase(), w) <= 2);
 }
+
+/**
+ * The problems of an annotations map, each as [config path, message]: keys Kubernetes accepts, string values,
+ * no key material, within the 256 KiB Kubernetes allows in all. One rule for every annotation map in config.
+ */
+export function annotationProblems(m: Readonly<Record<string, unknown>>, path: string): [string, string][] {
+    const problems: [string, string][] = [];
+    let size = 0;
+    for (const [k, v] of Object.entries(m)) {
+        if (!isQualifiedName(k)) {
+            problems.push([
+                keyPath(path, k),
+                "is not a valid annotation key; use [<DNS prefix>/]<name>, the name at most 63 letters, " +
+                    "digits, '-', '_' or '.'",
+            ]);
+        }
+        if (typeof v !== "string") {
+            problems.push([keyPath(path, k), `must be a string, got ${excerpt(v)}; quote it in YAML`]);
+        } else if (/PRIVATE KEY-----/.test(v)) {
+            problems.push([
+                keyPath(path, k),
+                "holds a private key (not shown); key material never goes in an annotation",
+            ]);
+        } else {
+            size += k.length + v.length;
+        }
+    }
+    if (size > 256 * 1024) {
+        problems.push([path, `hold ${size} bytes; Kubernetes allows 262144 bytes of annotations in all`]);
+    }
+    return problems;
+}

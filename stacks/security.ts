@@ -9,6 +9,7 @@
  * the workloads that primary serves. Remotes receive the namespaces only: their workloads are configured by
  * their primary's istiod, which never reads Istio config from the remote.
  */
+import { didYouMean, excerpt, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName } from "./checks";
 import { injectionLabel, istioNamespace, networkLabel } from "./names";
 import type { ClusterSpec, Topology } from "./topology";
 
@@ -111,10 +112,6 @@ export const peerAuthenticationName = "default";
 export const allowNothingAnnotation = "istio-multicluster/allow-nothing";
 
 const securityV1 = "security.istio.io/v1";
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const httpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
 /** Labels the program owns on application namespaces: giving them in config would contradict the install. */
 const ownedLabels = ["istio-injection", "istio.io/rev", networkLabel];
@@ -125,42 +122,10 @@ function isObject(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A value as messages show it: maps and lists described, never printed. */
-function quote(v: unknown): string {
-    if (Array.isArray(v)) return `a list of ${v.length}`;
-    if (typeof v === "object" && v !== null) return "a map";
-    return JSON.stringify(v) ?? String(v);
-}
-
-/** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0]!;
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j]!;
-            row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length]!;
-}
-
 /** `did you mean `x`?` when one candidate is close, else the list. */
 function hint(given: string, candidates: readonly string[], what: string): string {
-    const near = candidates.find((c) => c.toLowerCase() === given.toLowerCase() || distance(c, given) <= 2);
+    const near = didYouMean(given, candidates);
     return near ? `did you mean \`${near}\`?` : `${what} are: ${candidates.join(", ") || "none"}`;
-}
-
-/** Whether a label or annotation key is well formed: `[prefix/]name`, prefix a DNS subdomain. */
-function isQualifiedName(key: string): boolean {
-    const parts = key.split("/");
-    if (parts.length > 2) return false;
-    const name = parts[parts.length - 1]!;
-    const prefix = parts.length === 2 ? parts[0]! : undefined;
-    if (prefix !== undefined && (prefix.length > 253 || !dns1123Subdomain.test(prefix))) return false;
-    return name.length <= 63 && labelName.test(name);
 }
 
 class Problems {
@@ -179,7 +144,7 @@ class Problems {
         const v = obj[key];
         if (v === undefined) return false;
         if (typeof v !== "boolean") {
-            this.fail(`${path}.${key}`, `must be true or false, got ${quote(v)}`);
+            this.fail(`${path}.${key}`, `must be true or false, got ${excerpt(v)}`);
             return false;
         }
         return v;
@@ -192,7 +157,7 @@ class Problems {
                 v === "DISABLE"
                     ? "DISABLE would take workloads out of mTLS; use PERMISSIVE for a migration window"
                     : "set STRICT or PERMISSIVE";
-            return this.fail(`${path}.${key}`, `${quote(v)} is not one of: STRICT, PERMISSIVE; ${fix}`);
+            return this.fail(`${path}.${key}`, `${excerpt(v)} is not one of: STRICT, PERMISSIVE; ${fix}`);
         }
         return v;
     }
@@ -206,13 +171,13 @@ class Problems {
         const v = obj[key];
         if (v === undefined) return undefined;
         if (!Array.isArray(v) || v.length === 0) {
-            return this.fail(`${path}.${key}`, `must be a non-empty list, got ${quote(v)}`);
+            return this.fail(`${path}.${key}`, `must be a non-empty list, got ${excerpt(v)}`);
         }
         const out: string[] = [];
         v.forEach((s, i) => {
             const at = `${path}.${key}[${i}]`;
             if (typeof s !== "string") {
-                this.fail(at, `must be a string, got ${quote(s)}`);
+                this.fail(at, `must be a string, got ${excerpt(s)}`);
                 return;
             }
             const problem = each(s, at);
@@ -226,7 +191,7 @@ class Problems {
         const v = obj[key];
         if (v === undefined) return {};
         if (!isObject(v)) {
-            this.fail(`${path}.${key}`, `must be a map, got ${quote(v)}`);
+            this.fail(`${path}.${key}`, `must be a map, got ${excerpt(v)}`);
             return {};
         }
         for (const [k, x] of Object.entries(v)) {
@@ -234,15 +199,15 @@ class Problems {
             if (!isQualifiedName(k)) {
                 this.fail(
                     at,
-                    `${quote(k)} is not a Kubernetes ${values} key ([prefix/]name, name at most 63 letters, ` +
+                    `${excerpt(k)} is not a Kubernetes ${values} key ([prefix/]name, name at most 63 letters, ` +
                         `digits, '-', '_' or '.')`,
                 );
             } else if (typeof x !== "string") {
-                this.fail(at, `must be a string, got ${quote(x)}; quote it in YAML`);
-            } else if (values === "label" && (x.length > 63 || !labelValue.test(x))) {
+                this.fail(at, `must be a string, got ${excerpt(x)}; quote it in YAML`);
+            } else if (values === "label" && (x.length > 63 || !isLabelValue(x))) {
                 this.fail(
                     at,
-                    `${quote(x)} is not a label value (at most 63 letters, digits, '-', '_' or '.')`,
+                    `${excerpt(x)} is not a label value (at most 63 letters, digits, '-', '_' or '.')`,
                 );
             }
         }
@@ -285,23 +250,22 @@ export function validateSecurity(
     let aliases: string[] = [];
     if (rawSecurity !== undefined) {
         if (!isObject(rawSecurity)) {
-            p.fail(securityKey, `must be a map, got ${quote(rawSecurity)}`);
+            p.fail(securityKey, `must be a map, got ${excerpt(rawSecurity)}`);
         } else {
             p.knownKeys(rawSecurity, securityKey, ["mtls", "trustDomainAliases"]);
             mtls = p.mtls(rawSecurity, "mtls", securityKey) ?? "STRICT";
             aliases =
                 p.strings(rawSecurity, "trustDomainAliases", securityKey, (s) => {
-                    if (!dns1123Subdomain.test(s))
-                        return `${quote(s)} is not a DNS name such as old.example.com`;
+                    if (!isDnsSubdomain(s)) return `${excerpt(s)} is not a DNS name such as old.example.com`;
                     if (s === ctx.trustDomain) {
-                        return `${quote(s)} is the mesh's own trust domain (\`mesh.trustDomain\`); remove it`;
+                        return `${excerpt(s)} is the mesh's own trust domain (\`mesh.trustDomain\`); remove it`;
                     }
                     return undefined;
                 }) ?? [];
             const seen = new Set<string>();
             aliases.forEach((a, i) => {
                 if (seen.has(a))
-                    p.fail(`${securityKey}.trustDomainAliases[${i}]`, `${quote(a)} is listed twice`);
+                    p.fail(`${securityKey}.trustDomainAliases[${i}]`, `${excerpt(a)} is listed twice`);
                 seen.add(a);
             });
         }
@@ -312,17 +276,17 @@ export function validateSecurity(
     let list: unknown[] = [];
     if (rawNamespaces !== undefined) {
         if (!Array.isArray(rawNamespaces)) {
-            p.fail(namespacesKey, `must be a list of namespaces, got ${quote(rawNamespaces)}`);
+            p.fail(namespacesKey, `must be a list of namespaces, got ${excerpt(rawNamespaces)}`);
         } else {
             list = rawNamespaces;
         }
     }
     const declared = list.flatMap((n) => (isObject(n) && typeof n.name === "string" ? [n.name] : []));
-    const referable = [...new Set([...declared.filter((n) => dns1123Label.test(n)), istioNamespace])];
+    const referable = [...new Set([...declared.filter((n) => isDnsLabel(n)), istioNamespace])];
     const checkNamespaceRef = (ns: string): string | undefined =>
         referable.includes(ns)
             ? undefined
-            : `namespace ${quote(ns)} is not an application namespace of the mesh; ` +
+            : `namespace ${excerpt(ns)} is not an application namespace of the mesh; ` +
               `${hint(ns, referable, "namespaces it may name")} (add it to \`${namespacesKey}\` first)`;
 
     const namespaces: MeshNamespace[] = [];
@@ -330,7 +294,7 @@ export function validateSecurity(
     list.forEach((raw, index) => {
         const path = `${namespacesKey}[${index}]`;
         if (!isObject(raw)) {
-            p.fail(path, `must be a map with at least \`name\`, got ${quote(raw)}`);
+            p.fail(path, `must be a map with at least \`name\`, got ${excerpt(raw)}`);
             return;
         }
         p.knownKeys(raw, path, namespaceKeys);
@@ -339,19 +303,19 @@ export function validateSecurity(
         if (name === undefined || name === "") {
             p.fail(`${path}.name`, "required; set it to the namespace's name");
         } else if (typeof name !== "string") {
-            p.fail(`${path}.name`, `must be a string, got ${quote(name)}`);
-        } else if (!dns1123Label.test(name)) {
+            p.fail(`${path}.name`, `must be a string, got ${excerpt(name)}`);
+        } else if (!isDnsLabel(name)) {
             p.fail(
                 `${path}.name`,
-                `${quote(name)} is not a DNS-1123 label (at most 63 lower-case letters, digits and '-', ` +
+                `${excerpt(name)} is not a DNS-1123 label (at most 63 lower-case letters, digits and '-', ` +
                     `starting and ending with a letter or digit)`,
             );
         } else if (reservedNamespace(name) !== undefined) {
-            p.fail(`${path}.name`, `${quote(name)} ${reservedNamespace(name)!}`);
+            p.fail(`${path}.name`, `${excerpt(name)} ${reservedNamespace(name)!}`);
         } else if (firstIndex.has(name)) {
             p.fail(
                 `${path}.name`,
-                `${quote(name)} is already listed at namespaces[${firstIndex.get(name)!}]`,
+                `${excerpt(name)} is already listed at namespaces[${firstIndex.get(name)!}]`,
             );
         } else {
             firstIndex.set(name, index);
@@ -420,7 +384,7 @@ function readRules(
     const raw = ns.allow;
     if (raw === undefined) return [];
     if (!Array.isArray(raw)) {
-        p.fail(`${path}.allow`, `must be a list of allow rules, got ${quote(raw)}`);
+        p.fail(`${path}.allow`, `must be a list of allow rules, got ${excerpt(raw)}`);
         return [];
     }
     const rules: AllowRule[] = [];
@@ -428,7 +392,7 @@ function readRules(
     raw.forEach((rule, i) => {
         const at = `${path}.allow[${i}]`;
         if (!isObject(rule)) {
-            p.fail(at, `must be a map with \`name\` and \`from\`, got ${quote(rule)}`);
+            p.fail(at, `must be a map with \`name\` and \`from\`, got ${excerpt(rule)}`);
             return;
         }
         p.knownKeys(rule, at, ruleKeys);
@@ -436,17 +400,17 @@ function readRules(
         const name = rule.name;
         if (name === undefined || name === "") {
             p.fail(`${at}.name`, "required; name the rule (it becomes the AuthorizationPolicy's name)");
-        } else if (typeof name !== "string" || !dns1123Label.test(name)) {
+        } else if (typeof name !== "string" || !isDnsLabel(name)) {
             p.fail(
                 `${at}.name`,
-                `${quote(name)} is not a DNS-1123 label (lower-case letters, digits and '-')`,
+                `${excerpt(name)} is not a DNS-1123 label (lower-case letters, digits and '-')`,
             );
         } else if (name === allowNothingName) {
-            p.fail(`${at}.name`, `${quote(name)} is the name of the deny-by-default policy; pick another`);
+            p.fail(`${at}.name`, `${excerpt(name)} is the name of the deny-by-default policy; pick another`);
         } else if (names.has(name)) {
             p.fail(
                 `${at}.name`,
-                `${quote(name)} is already used by allow[${names.get(name)!}]; rule names are unique`,
+                `${excerpt(name)} is already used by allow[${names.get(name)!}]; rule names are unique`,
             );
         } else {
             names.set(name, i);
@@ -490,7 +454,7 @@ function readFrom(
             "required; say who may call: `principals`, `serviceAccounts` (<namespace>/<name>) or `namespaces`",
         );
     }
-    if (!isObject(from)) return p.fail(path, `must be a map, got ${quote(from)}`);
+    if (!isObject(from)) return p.fail(path, `must be a map, got ${excerpt(from)}`);
     p.knownKeys(from, path, fromKeys);
     if (!fromKeys.some((k) => from[k] !== undefined)) {
         return p.fail(path, "names nobody; give `principals`, `serviceAccounts` or `namespaces`");
@@ -499,30 +463,28 @@ function readFrom(
     const principals = p.strings(from, "principals", path, (s) => {
         const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(s);
         if (s.startsWith("spiffe://")) {
-            return `${quote(s)} has the spiffe:// scheme, which Istio's principals omit; write ${quote(s.slice(9))}`;
+            return `${excerpt(s)} has the spiffe:// scheme, which Istio's principals omit; write ${excerpt(s.slice(9))}`;
         }
         if (!m) {
-            return `${quote(s)} is not a principal <trustDomain>/ns/<namespace>/sa/<serviceAccount>, e.g. ${quote(
+            return `${excerpt(s)} is not a principal <trustDomain>/ns/<namespace>/sa/<serviceAccount>, e.g. ${excerpt(
                 `${trustDomain}/ns/sample/sa/sleep`,
             )}`;
         }
         const [, td, ns, sa] = m as unknown as [string, string, string, string];
         if (!trustDomains.includes(td)) {
             return (
-                `trust domain ${quote(td)} is not the mesh's (${quote(trustDomain)}); use ${quote(trustDomain)}, ` +
-                `or list ${quote(td)} in \`${securityKey}.trustDomainAliases\` if it is an alias of the mesh's`
+                `trust domain ${excerpt(td)} is not the mesh's (${excerpt(trustDomain)}); use ${excerpt(trustDomain)}, ` +
+                `or list ${excerpt(td)} in \`${securityKey}.trustDomainAliases\` if it is an alias of the mesh's`
             );
         }
-        if (!dns1123Subdomain.test(sa) || sa.length > 253)
-            return `service account ${quote(sa)} is not a DNS name`;
+        if (!isDnsSubdomain(sa) || sa.length > 253) return `service account ${excerpt(sa)} is not a DNS name`;
         return checkNamespaceRef(ns);
     });
     const serviceAccounts = p.strings(from, "serviceAccounts", path, (s) => {
         const m = /^([^/]+)\/([^/]+)$/.exec(s);
-        if (!m) return `${quote(s)} is not <namespace>/<serviceAccount>, e.g. "sample/sleep"`;
+        if (!m) return `${excerpt(s)} is not <namespace>/<serviceAccount>, e.g. "sample/sleep"`;
         const [, ns, sa] = m as unknown as [string, string, string];
-        if (!dns1123Subdomain.test(sa) || sa.length > 253)
-            return `service account ${quote(sa)} is not a DNS name`;
+        if (!isDnsSubdomain(sa) || sa.length > 253) return `service account ${excerpt(sa)} is not a DNS name`;
         return checkNamespaceRef(ns);
     });
     const namespaces = p.strings(from, "namespaces", path, (s) => checkNamespaceRef(s));
@@ -540,7 +502,7 @@ function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined 
     const path = `${at}.to`;
     const to = rule.to;
     if (to === undefined) return undefined;
-    if (!isObject(to)) return p.fail(path, `must be a map, got ${quote(to)}`);
+    if (!isObject(to)) return p.fail(path, `must be a map, got ${excerpt(to)}`);
     p.knownKeys(to, path, toKeys);
     if (!toKeys.some((k) => to[k] !== undefined)) {
         return p.fail(
@@ -551,20 +513,20 @@ function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined 
     const methods = p.strings(to, "methods", path, (s) =>
         httpMethods.includes(s)
             ? undefined
-            : `${quote(s)} is not an HTTP method; ${hint(s, httpMethods, "methods")}`,
+            : `${excerpt(s)} is not an HTTP method; ${hint(s, httpMethods, "methods")}`,
     );
     const paths = p.strings(to, "paths", path, (s) =>
-        s.startsWith("/") || s.startsWith("*") ? undefined : `${quote(s)} is not a path; start it with "/"`,
+        s.startsWith("/") || s.startsWith("*") ? undefined : `${excerpt(s)} is not a path; start it with "/"`,
     );
     let ports: number[] | undefined;
     if (to.ports !== undefined) {
         if (!Array.isArray(to.ports) || to.ports.length === 0) {
-            p.fail(`${path}.ports`, `must be a non-empty list of port numbers, got ${quote(to.ports)}`);
+            p.fail(`${path}.ports`, `must be a non-empty list of port numbers, got ${excerpt(to.ports)}`);
         } else {
             ports = [];
             to.ports.forEach((n, i) => {
                 if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-                    p.fail(`${path}.ports[${i}]`, `must be a port number from 1 to 65535, got ${quote(n)}`);
+                    p.fail(`${path}.ports[${i}]`, `must be a port number from 1 to 65535, got ${excerpt(n)}`);
                 } else ports!.push(n);
             });
         }

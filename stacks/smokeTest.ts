@@ -6,6 +6,7 @@
  * component (components/smokeTest.ts) only creates them in the right cluster in the right order.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { excerpt } from "./checks";
 import { injectionLabel } from "./names";
 import { projectName } from "./topology";
 
@@ -49,7 +50,7 @@ export function readSmokeTest(
     if (raw === undefined || raw === null) return { errors };
     const path = smokeTestKey;
     if (typeof raw !== "object" || Array.isArray(raw)) {
-        return { errors: [`${path}: must be a map such as \`{ enabled: true }\`, got ${describe(raw)}`] };
+        return { errors: [`${path}: must be a map such as \`{ enabled: true }\`, got ${excerpt(raw)}`] };
     }
     const o = raw as Record<string, unknown>;
     const allowed = ["enabled", "namespace", "v1", "v2", "timeoutMinutes"];
@@ -58,16 +59,16 @@ export function readSmokeTest(
             errors.push(`${path}.${k}: unknown key; allowed keys are: ${allowed.join(", ")}`);
     }
     if (o.enabled !== undefined && typeof o.enabled !== "boolean") {
-        errors.push(`${path}.enabled: must be true or false, got ${describe(o.enabled)}`);
+        errors.push(`${path}.enabled: must be true or false, got ${excerpt(o.enabled)}`);
     }
     const namespace = o.namespace ?? "smoke-test";
     if (typeof namespace !== "string" || !dns1123Label.test(namespace) || namespace.length > 63) {
         errors.push(
-            `${path}.namespace: ${describe(namespace)} is not a DNS-1123 label; name a namespace such as smoke-test`,
+            `${path}.namespace: ${excerpt(namespace)} is not a DNS-1123 label; name a namespace such as smoke-test`,
         );
     } else if (namespace === "istio-system" || namespace.startsWith("kube-")) {
         errors.push(
-            `${path}.namespace: ${describe(namespace)} is a system namespace; pick one of the sample's own`,
+            `${path}.namespace: ${excerpt(namespace)} is a system namespace; pick one of the sample's own`,
         );
     }
     const known = clusters.join(", ") || "none";
@@ -75,9 +76,7 @@ export function readSmokeTest(
         const v = o[key] ?? fallback;
         if (v === undefined) return undefined;
         if (typeof v !== "string" || !clusters.includes(v)) {
-            errors.push(
-                `${path}.${key}: ${describe(v)} is not a cluster of the mesh; clusters are: ${known}`,
-            );
+            errors.push(`${path}.${key}: ${excerpt(v)} is not a cluster of the mesh; clusters are: ${known}`);
             return undefined;
         }
         return v;
@@ -93,24 +92,18 @@ export function readSmokeTest(
         );
     } else if (v1 !== undefined && v1 === v2) {
         errors.push(
-            `${path}.v2: ${describe(v2)} is also \`v1\`; put v2 in another cluster, or the test proves nothing`,
+            `${path}.v2: ${excerpt(v2)} is also \`v1\`; put v2 in another cluster, or the test proves nothing`,
         );
     }
     const timeout = o.timeoutMinutes ?? 10;
     if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1) {
-        errors.push(`${path}.timeoutMinutes: must be a whole number of at least 1, got ${describe(timeout)}`);
+        errors.push(`${path}.timeoutMinutes: must be a whole number of at least 1, got ${excerpt(timeout)}`);
     }
     if (errors.length > 0 || o.enabled !== true) return { errors };
     return {
         settings: { namespace: namespace as string, v1: v1!, v2: v2!, timeoutMinutes: timeout as number },
         errors,
     };
-}
-
-function describe(v: unknown): string {
-    if (Array.isArray(v)) return `a list of ${v.length}`;
-    if (typeof v === "object" && v !== null) return "a map";
-    return JSON.stringify(v) ?? String(v);
 }
 
 /**

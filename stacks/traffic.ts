@@ -17,6 +17,7 @@
  * - `topology.istio.io/cluster` is set by Istio on every endpoint, so a subset can select a cluster.
  */
 import type { GatewayValues } from "../components/chartValues";
+import { annotationProblems, excerpt, isIpAddress, isLabelValue, isQualifiedName, keyPath } from "./checks";
 import type { ClusterSpec, EastWestSettings, ResourceSettings, ServiceType } from "./topology";
 
 /** The Kubernetes cluster DNS domain service hosts are qualified with. */
@@ -188,15 +189,11 @@ export interface RawTraffic {
 // ---------------------------------------------------------------------------------------------------------
 
 const P = "istio-multicluster";
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1123 label's characters; its 63-character limit is checked apart, for a message that says so. */
+const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const labelKey =
-    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const secretName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const duration = /^[0-9]+(ms|s|m|h)$/;
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ipv6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/;
 const dnsLabelText =
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 /** Labels Istio refuses in `failoverPriority` beside `failover` (the region failover already orders by them). */
@@ -210,17 +207,6 @@ type Obj = Record<string, unknown>;
 
 function isObject(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** A value as messages show it: maps and lists described, never printed. */
-function quote(v: unknown): string {
-    if (Array.isArray(v)) return `a list of ${v.length}`;
-    if (isObject(v)) return "a map";
-    return JSON.stringify(v) ?? String(v);
-}
-
-function isIp(v: string): boolean {
-    return ipv4.test(v) || ipv6.test(v);
 }
 
 /** Collects problems; each reader returns a typed value or undefined. */
@@ -247,33 +233,33 @@ class Problems {
 
     map(v: unknown, path: string): Obj | undefined {
         if (v === undefined) return undefined;
-        return isObject(v) ? v : this.fail(path, `must be a map, got ${quote(v)}`);
+        return isObject(v) ? v : this.fail(path, `must be a map, got ${excerpt(v)}`);
     }
 
     list(v: unknown, path: string, what: string): unknown[] | undefined {
         if (v === undefined) return undefined;
-        return Array.isArray(v) ? v : this.fail(path, `must be a list of ${what}, got ${quote(v)}`);
+        return Array.isArray(v) ? v : this.fail(path, `must be a list of ${what}, got ${excerpt(v)}`);
     }
 
     string(v: unknown, path: string, re: RegExp, what: string, required = false): string | undefined {
         if (v === undefined || v === null || v === "")
             return required ? this.fail(path, `required; set it to ${what}`) : undefined;
-        if (typeof v !== "string") return this.fail(path, `must be a string, got ${quote(v)}`);
-        if (!re.test(v)) return this.fail(path, `${quote(v)} is not ${what}`);
+        if (typeof v !== "string") return this.fail(path, `must be a string, got ${excerpt(v)}`);
+        if (!re.test(v)) return this.fail(path, `${excerpt(v)} is not ${what}`);
         return v;
     }
 
     label(v: unknown, path: string, required = false): string | undefined {
-        const s = this.string(v, path, dnsLabel, dnsLabelText, required);
+        const s = this.string(v, path, dnsLabelPattern, dnsLabelText, required);
         if (s !== undefined && s.length > 63)
-            return this.fail(path, `${quote(s)} is longer than 63 characters`);
+            return this.fail(path, `${excerpt(s)} is longer than 63 characters`);
         return s;
     }
 
     int(v: unknown, path: string, min: number, max: number): number | undefined {
         if (v === undefined) return undefined;
         if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-            return this.fail(path, `must be a whole number from ${min} to ${max}, got ${quote(v)}`);
+            return this.fail(path, `must be a whole number from ${min} to ${max}, got ${excerpt(v)}`);
         }
         return v;
     }
@@ -287,7 +273,7 @@ class Problems {
     oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[], fallback?: T): T | undefined {
         if (v === undefined) return fallback;
         if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-            return this.fail(path, `${quote(v)} is not one of: ${allowed.join(", ")}`);
+            return this.fail(path, `${excerpt(v)} is not one of: ${allowed.join(", ")}`);
         }
         return v as T;
     }
@@ -295,22 +281,30 @@ class Problems {
     boolean(v: unknown, path: string): boolean {
         if (v === undefined) return false;
         if (typeof v !== "boolean") {
-            this.fail(path, `must be true or false, got ${quote(v)}`);
+            this.fail(path, `must be true or false, got ${excerpt(v)}`);
             return false;
         }
         return v;
     }
 
-    stringMap(v: unknown, path: string, keyRe: RegExp, valueRe: RegExp): Record<string, string> | undefined {
+    labels(v: unknown, path: string): Record<string, string> | undefined {
         const m = this.map(v, path);
         if (!m) return undefined;
         let ok = true;
         for (const [k, x] of Object.entries(m)) {
-            if (!keyRe.test(k)) ok = this.refuse(`${path}.${k}`, "is not a Kubernetes label key");
-            else if (typeof x !== "string" || !valueRe.test(x) || x.length > 63)
-                ok = this.refuse(`${path}.${k}`, `${quote(x)} is not a Kubernetes label value`);
+            if (!isQualifiedName(k)) ok = this.refuse(keyPath(path, k), "is not a Kubernetes label key");
+            else if (typeof x !== "string" || !isLabelValue(x))
+                ok = this.refuse(keyPath(path, k), `${excerpt(x)} is not a Kubernetes label value`);
         }
         return ok ? (m as Record<string, string>) : undefined;
+    }
+
+    annotations(v: unknown, path: string): Record<string, string> | undefined {
+        const m = this.map(v, path);
+        if (!m) return undefined;
+        const problems = annotationProblems(m, path);
+        for (const [at, message] of problems) this.fail(at, message);
+        return problems.length === 0 ? (m as Record<string, string>) : undefined;
     }
 }
 
@@ -323,14 +317,14 @@ function localityProblem(loc: string, regions: ReadonlySet<string>): string | un
     if (loc === "*") return undefined;
     const parts = loc.split("/");
     if (parts.length > 3 || parts.some((p) => p === "")) {
-        return `${quote(loc)} is not a locality; write region, region/zone or region/zone/subzone (a last \`*\` matches all)`;
+        return `${excerpt(loc)} is not a locality; write region, region/zone or region/zone/subzone (a last \`*\` matches all)`;
     }
-    if (parts.slice(0, -1).includes("*") || parts.some((p) => p !== "*" && !labelValue.test(p))) {
-        return `${quote(loc)} is not a locality; \`*\` may only be the last part, and each part is a label value`;
+    if (parts.slice(0, -1).includes("*") || parts.some((p) => p !== "*" && !isLabelValue(p))) {
+        return `${excerpt(loc)} is not a locality; \`*\` may only be the last part, and each part is a label value`;
     }
     if (parts[0] === "*") return undefined;
     if (!regions.has(parts[0]!)) {
-        return `region ${quote(parts[0])} is not the region of any cluster; regions are: ${[...regions].join(", ") || "none (set `region` on the clusters)"}`;
+        return `region ${excerpt(parts[0])} is not the region of any cluster; regions are: ${[...regions].join(", ") || "none (set `region` on the clusters)"}`;
     }
     return undefined;
 }
@@ -405,7 +399,7 @@ function readService(
     clusters: readonly ClusterSpec[],
 ): GlobalService | undefined {
     const path = `${P}:services[${i}]`;
-    if (!isObject(raw)) return p.fail(path, `must be a map, got ${quote(raw)}`);
+    if (!isObject(raw)) return p.fail(path, `must be a map, got ${excerpt(raw)}`);
     p.keys(raw, path, [
         "name",
         "namespace",
@@ -433,7 +427,7 @@ function readService(
     rawPorts?.forEach((rp, j) => {
         const pp = `${path}.ports[${j}]`;
         if (!isObject(rp))
-            return p.fail(pp, `must be a map with \`number\` and \`protocol\`, got ${quote(rp)}`);
+            return p.fail(pp, `must be a map with \`number\` and \`protocol\`, got ${excerpt(rp)}`);
         p.keys(rp, pp, ["number", "protocol"]);
         const number = p.port(rp.number, `${pp}.number`);
         const protocol = p.oneOf(rp.protocol, `${pp}.protocol`, serviceProtocols, "HTTP");
@@ -459,11 +453,11 @@ function readService(
                 if (typeof r !== "string" || !regions.has(r)) {
                     return p.fail(
                         rp,
-                        `${quote(r)} is not the region of any cluster; regions are: ${regionList}`,
+                        `${excerpt(r)} is not the region of any cluster; regions are: ${regionList}`,
                     );
                 }
                 if (failoverOrder!.includes(r))
-                    return p.fail(rp, `${quote(r)} is listed twice; list each region once`);
+                    return p.fail(rp, `${excerpt(r)} is listed twice; list each region once`);
                 failoverOrder!.push(r);
             });
             if (order.length < 2)
@@ -475,16 +469,16 @@ function readService(
             priority.forEach((l, j) => {
                 const lp = `${path}.failover.priority[${j}]`;
                 const key = typeof l === "string" ? l.split("=")[0]! : undefined;
-                if (key === undefined || !labelKey.test(key)) {
+                if (key === undefined || !isQualifiedName(key)) {
                     return p.fail(
                         lp,
-                        `${quote(l)} is not a label key such as topology.istio.io/network or topology.istio.io/cluster`,
+                        `${excerpt(l)} is not a label key such as topology.istio.io/network or topology.istio.io/cluster`,
                     );
                 }
                 if (order && localityLabels.includes(key)) {
                     return p.fail(
                         lp,
-                        `${quote(l)} cannot be combined with \`failover.order\` (Istio refuses it); order regions in \`order\` and drop it here`,
+                        `${excerpt(l)} cannot be combined with \`failover.order\` (Istio refuses it); order regions in \`order\` and drop it here`,
                     );
                 }
                 failoverPriority!.push(l as string);
@@ -513,7 +507,7 @@ function readService(
         const froms = new Set<string>();
         dist.forEach((d, j) => {
             const dp = `${path}.distribute[${j}]`;
-            if (!isObject(d)) return p.fail(dp, `must be a map with \`from\` and \`to\`, got ${quote(d)}`);
+            if (!isObject(d)) return p.fail(dp, `must be a map with \`from\` and \`to\`, got ${excerpt(d)}`);
             p.keys(d, dp, ["from", "to"]);
             let from: string | undefined;
             if (typeof d.from !== "string")
@@ -522,7 +516,7 @@ function readService(
                 const problem = localityProblem(d.from, regions);
                 if (problem) p.fail(`${dp}.from`, problem);
                 else if (froms.has(d.from))
-                    p.fail(`${dp}.from`, `${quote(d.from)} is listed twice; one entry per locality`);
+                    p.fail(`${dp}.from`, `${excerpt(d.from)} is listed twice; one entry per locality`);
                 else from = d.from;
                 froms.add(d.from);
             }
@@ -555,7 +549,7 @@ function readService(
                 ok = false;
                 p.fail(
                     sp,
-                    `must be a map with \`subset\`, \`weight\` and \`labels\` or \`cluster\`, got ${quote(s)}`,
+                    `must be a map with \`subset\`, \`weight\` and \`labels\` or \`cluster\`, got ${excerpt(s)}`,
                 );
                 return;
             }
@@ -564,7 +558,7 @@ function readService(
             if (subset !== undefined && canary.some((c) => c.name === subset)) {
                 ok = p.refuse(
                     `${sp}.subset`,
-                    `${quote(subset)} is listed twice; subset names must be unique`,
+                    `${excerpt(subset)} is listed twice; subset names must be unique`,
                 );
             }
             const weight =
@@ -581,11 +575,11 @@ function readService(
                 if (typeof s.cluster !== "string" || !clusterNames.includes(s.cluster)) {
                     p.fail(
                         `${sp}.cluster`,
-                        `${quote(s.cluster)} is not a cluster of the mesh; clusters are: ${clusterNames.join(", ")}`,
+                        `${excerpt(s.cluster)} is not a cluster of the mesh; clusters are: ${clusterNames.join(", ")}`,
                     );
                 } else labels = { [clusterLabel]: s.cluster };
             } else {
-                labels = p.stringMap(s.labels, `${sp}.labels`, labelKey, labelValue);
+                labels = p.labels(s.labels, `${sp}.labels`);
                 if (labels && Object.keys(labels).length === 0)
                     labels = p.fail(
                         `${sp}.labels`,
@@ -641,7 +635,7 @@ function readService(
 
 function readExternal(p: Problems, raw: unknown, i: number): ExternalService | undefined {
     const path = `${P}:externalServices[${i}]`;
-    if (!isObject(raw)) return p.fail(path, `must be a map, got ${quote(raw)}`);
+    if (!isObject(raw)) return p.fail(path, `must be a map, got ${excerpt(raw)}`);
     p.keys(raw, path, ["name", "namespace", "hosts", "resolution", "ports", "endpoints", "tls"]);
     const name = p.label(raw.name, `${path}.name`, true);
     const namespace = p.label(raw.namespace, `${path}.namespace`) ?? istioSystem;
@@ -654,11 +648,11 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
     if (rawHosts?.length === 0) p.fail(`${path}.hosts`, "must list at least one host");
     rawHosts?.forEach((h, j) => {
         const hp = `${path}.hosts[${j}]`;
-        if (typeof h === "string" && isIp(h)) {
+        if (typeof h === "string" && isIpAddress(h)) {
             if (resolution === "DNS")
                 return p.fail(
                     hp,
-                    `${quote(h)} is an IP address, which DNS resolution cannot resolve; use its DNS name, or \`resolution: STATIC\` with the address in \`endpoints\``,
+                    `${excerpt(h)} is an IP address, which DNS resolution cannot resolve; use its DNS name, or \`resolution: STATIC\` with the address in \`endpoints\``,
                 );
             hosts.push(h);
             return;
@@ -675,7 +669,7 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
     rawPorts?.forEach((rp, j) => {
         const pp = `${path}.ports[${j}]`;
         if (!isObject(rp))
-            return p.fail(pp, `must be a map with \`number\` and \`protocol\`, got ${quote(rp)}`);
+            return p.fail(pp, `must be a map with \`number\` and \`protocol\`, got ${excerpt(rp)}`);
         p.keys(rp, pp, ["number", "protocol", "name", "targetPort"]);
         const number = p.port(rp.number, `${pp}.number`);
         const protocol =
@@ -707,8 +701,8 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
             );
         endpoints = [];
         rawEndpoints?.forEach((e, j) => {
-            if (typeof e !== "string" || !isIp(e))
-                return p.fail(`${path}.endpoints[${j}]`, `${quote(e)} is not an IP address`);
+            if (typeof e !== "string" || !isIpAddress(e))
+                return p.fail(`${path}.endpoints[${j}]`, `${excerpt(e)} is not an IP address`);
             endpoints!.push(e);
         });
     } else if (rawEndpoints !== undefined) {
@@ -791,9 +785,9 @@ function readIngress(
             if (typeof c !== "string" || !names.includes(c))
                 return p.fail(
                     `${path}.clusters[${j}]`,
-                    `${quote(c)} is not a cluster of the mesh; clusters are: ${names.join(", ")}`,
+                    `${excerpt(c)} is not a cluster of the mesh; clusters are: ${names.join(", ")}`,
                 );
-            if (chosen.includes(c)) return p.fail(`${path}.clusters[${j}]`, `${quote(c)} is listed twice`);
+            if (chosen.includes(c)) return p.fail(`${path}.clusters[${j}]`, `${excerpt(c)} is listed twice`);
             chosen.push(c);
         });
     }
@@ -810,7 +804,7 @@ function readIngress(
         sourceRanges = [];
         ranges.forEach((c, j) => {
             if (typeof c !== "string" || !cidr.test(c))
-                return p.fail(`${path}.sourceRanges[${j}]`, `${quote(c)} is not a CIDR such as 10.0.0.0/8`);
+                return p.fail(`${path}.sourceRanges[${j}]`, `${excerpt(c)} is not a CIDR such as 10.0.0.0/8`);
             sourceRanges!.push(c);
         });
         if (serviceType === "NodePort")
@@ -819,12 +813,7 @@ function readIngress(
                 "Kubernetes refuses loadBalancerSourceRanges on a NodePort Service; remove it or use a LoadBalancer",
             );
     }
-    const serviceAnnotations = p.stringMap(
-        o.serviceAnnotations,
-        `${path}.serviceAnnotations`,
-        /^.+$/,
-        /^[\s\S]*$/,
-    );
+    const serviceAnnotations = p.annotations(o.serviceAnnotations, `${path}.serviceAnnotations`);
     const replicas = p.int(o.replicas, `${path}.replicas`, 1, 1000);
     let autoscale: { min: number; max: number } | undefined;
     const a = p.map(o.autoscale, `${path}.autoscale`);
@@ -865,7 +854,7 @@ function readIngress(
     const hosts: IngressHost[] = [];
     p.list(o.hosts, `${path}.hosts`, "hosts")?.forEach((h, j) => {
         const hp = `${path}.hosts[${j}]`;
-        if (!isObject(h)) return p.fail(hp, `must be a map with \`host\` and \`service\`, got ${quote(h)}`);
+        if (!isObject(h)) return p.fail(hp, `must be a map with \`host\` and \`service\`, got ${excerpt(h)}`);
         p.keys(h, hp, ["host", "service", "namespace", "port", "credentialName"]);
         const host = p.string(
             h.host,
@@ -876,7 +865,7 @@ function readIngress(
         );
         if (host !== undefined && host.length > 253) p.fail(`${hp}.host`, "is longer than 253 characters");
         if (host !== undefined && hosts.some((x) => x.host === host))
-            p.fail(`${hp}.host`, `${quote(host)} is listed twice; one entry per host`);
+            p.fail(`${hp}.host`, `${excerpt(host)} is listed twice; one entry per host`);
         const credentialName = p.string(
             h.credentialName,
             `${hp}.credentialName`,
@@ -894,12 +883,12 @@ function readIngress(
             if (matches.length === 0)
                 p.fail(
                     `${hp}.service`,
-                    `${quote(serviceName)}${namespace ? ` in ${namespace}` : ""} is not one of istio-multicluster:services; services are: ${known}`,
+                    `${excerpt(serviceName)}${namespace ? ` in ${namespace}` : ""} is not one of istio-multicluster:services; services are: ${known}`,
                 );
             else if (matches.length > 1)
                 p.fail(
                     `${hp}.namespace`,
-                    `required: ${quote(serviceName)} is a service in ${matches.map((s) => s.namespace).join(" and ")}`,
+                    `required: ${excerpt(serviceName)} is a service in ${matches.map((s) => s.namespace).join(" and ")}`,
                 );
             else service = matches[0];
         }
@@ -912,7 +901,7 @@ function readIngress(
                 if (port === undefined)
                     p.fail(
                         `${hp}.service`,
-                        `${quote(service.name)} has no HTTP, HTTP2 or GRPC port; ingress routes HTTP`,
+                        `${excerpt(service.name)} has no HTTP, HTTP2 or GRPC port; ingress routes HTTP`,
                     );
             } else if (port !== undefined && !http.some((x) => x.number === port)) {
                 p.fail(
@@ -964,7 +953,7 @@ export function validateTraffic(
         if (prev) {
             p.fail(
                 `${P}:services[${i}].name`,
-                `${quote(svc.name)} in namespace ${svc.namespace} is already services[${prev.index}]; merge the two entries`,
+                `${excerpt(svc.name)} in namespace ${svc.namespace} is already services[${prev.index}]; merge the two entries`,
             );
         } else services.push(svc);
     });
@@ -976,7 +965,7 @@ export function validateTraffic(
         if (prev) {
             return p.fail(
                 `${P}:externalServices[${i}].name`,
-                `${quote(ext.name)} in namespace ${ext.namespace} is already externalServices[${prev.index}]; names must be unique`,
+                `${excerpt(ext.name)} in namespace ${ext.namespace} is already externalServices[${prev.index}]; names must be unique`,
             );
         }
         ext.hosts.forEach((h, j) => {
@@ -984,7 +973,7 @@ export function validateTraffic(
             if (other)
                 p.fail(
                     `${P}:externalServices[${i}].hosts[${j}]`,
-                    `${quote(h)} is already a host of externalServices[${other.index}]; declare each host once`,
+                    `${excerpt(h)} is already a host of externalServices[${other.index}]; declare each host once`,
                 );
         });
         externalServices.push(ext);
@@ -1011,7 +1000,7 @@ export function checkServiceNamespaces(
     if (namespaceNames === undefined) return [];
     const declared = namespaceNames.length > 0 ? namespaceNames.join(", ") : "none is declared";
     const problem = (key: string, s: { namespace: string; index: number }) =>
-        `${P}:${key}[${s.index}].namespace: ${quote(s.namespace)} is not one of istio-multicluster:namespaces ` +
+        `${P}:${key}[${s.index}].namespace: ${excerpt(s.namespace)} is not one of istio-multicluster:namespaces ` +
         `(${declared}); add it there or move the service`;
     return [
         ...services.filter((s) => !namespaceNames.includes(s.namespace)).map((s) => problem("services", s)),
@@ -1151,7 +1140,7 @@ export function originationRules(e: ExternalService): TrafficObject[] {
             trafficPolicy: {
                 tls: {
                     mode: tls.mode,
-                    ...(isIp(host) && !tls.sni ? {} : { sni: tls.sni ?? host }),
+                    ...(isIpAddress(host) && !tls.sni ? {} : { sni: tls.sni ?? host }),
                     ...(tls.credentialName ? { credentialName: tls.credentialName } : {}),
                 },
             },

@@ -25,7 +25,7 @@ import {
     isHostName,
     isLabelValue,
     isLocalHostName,
-    isQualifiedName,
+    annotationProblems,
     keyPath,
     looksLikeSecret,
     nameLimits,
@@ -344,36 +344,11 @@ class Reader {
     annotations(obj: Obj, key: string, path: string): Record<string, string> | undefined {
         const m = this.object(obj, key, path);
         if (!m) return undefined;
-        const p = `${path}.${key}`;
-        let ok = true;
-        let size = 0;
-        for (const [k, v] of Object.entries(m)) {
-            if (!isQualifiedName(k)) {
-                ok = false;
-                this.fail(
-                    keyPath(p, k),
-                    "is not a valid annotation key; use [<DNS prefix>/]<name>, the name at most 63 letters, " +
-                        "digits, '-', '_' or '.'",
-                );
-            }
-            if (typeof v !== "string") {
-                ok = false;
-                this.fail(keyPath(p, k), `must be a string, got ${excerpt(v)}; quote it in YAML`);
-            } else if (/PRIVATE KEY-----/.test(v)) {
-                ok = false;
-                this.fail(
-                    keyPath(p, k),
-                    "holds a private key (not shown); key material never goes in an annotation",
-                );
-            } else {
-                size += k.length + v.length;
-            }
-        }
-        if (size > 256 * 1024) {
-            ok = false;
-            this.fail(p, `hold ${size} bytes; Kubernetes allows 262144 bytes of annotations in all`);
-        }
-        return ok ? Object.fromEntries(Object.entries(m) as [string, string][]) : undefined;
+        const problems = annotationProblems(m, `${path}.${key}`);
+        for (const [p, message] of problems) this.fail(p, message);
+        return problems.length === 0
+            ? Object.fromEntries(Object.entries(m) as [string, string][])
+            : undefined;
     }
 
     /** A secret value: present only when the config key is held as a secret. */

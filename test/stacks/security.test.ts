@@ -171,7 +171,7 @@ describe("validateSecurity", () => {
                 `${N}[5].name: "a" is already listed at namespaces[4]`,
                 `${N}[6].name: required; set it to the namespace's name`,
                 `${N}[7]: must be a map with at least \`name\`, got "b"`,
-                `${N}[8].name: "${"x".repeat(64)}" is not a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)`,
+                `${N}[8].name: "${"x".repeat(40)}…" (64 characters) is not a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)`,
             ],
         },
         {

@@ -649,3 +649,41 @@ describe("traffic: resource names", () => {
         assert.equal(seen.size, labels.length * kinds.length * labels.length * names.length);
     });
 });
+
+describe("traffic: messages share the validator's rules", () => {
+    it("refuses key material and malformed keys in ingress annotations, and never echoes a long value whole", () => {
+        const key =
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        const long = "a".repeat(5000);
+        const result = validate({
+            services: [{ name: long, namespace: "sample", ports: [{ number: 5000 }] }],
+            ingress: {
+                serviceAnnotations: { "example.com/cert": key, "bad key!": "x" },
+                hosts: [{ host: "hello.example.com", service: "helloworld" }],
+            },
+        });
+        assert.equal(result.ok, false);
+        const errors = result.ok ? [] : result.errors;
+        assert.ok(
+            errors.includes(
+                `${I}.serviceAnnotations["example.com/cert"]: holds a private key (not shown); key material never goes in an annotation`,
+            ),
+            errors.join("\n"),
+        );
+        assert.ok(
+            errors.some((e) =>
+                e.startsWith(`${I}.serviceAnnotations["bad key!"]: is not a valid annotation key`),
+            ),
+        );
+        assert.ok(
+            errors.includes(
+                `${S}[0].name: "${"a".repeat(40)}…" (5000 characters) is longer than 63 characters`,
+            ),
+            errors.join("\n"),
+        );
+        for (const e of errors) {
+            assert.ok(!e.includes("MIIEvQ"), e);
+            assert.ok(e.length < 400, e);
+        }
+    });
+});
