@@ -195,7 +195,7 @@ class Problems {
             return {};
         }
         for (const [k, x] of Object.entries(v)) {
-            const at = `${path}.${key}["${k}"]`;
+            const at = `${path}.${key}[${excerpt(k)}]`;
             if (!isQualifiedName(k)) {
                 this.fail(
                     at,
@@ -204,6 +204,8 @@ class Problems {
                 );
             } else if (typeof x !== "string") {
                 this.fail(at, `must be a string, got ${excerpt(x)}; quote it in YAML`);
+            } else if (values === "annotation" && /PRIVATE KEY-----/.test(x)) {
+                this.fail(at, "holds a private key (not shown); key material never goes in an annotation");
             } else if (values === "label" && (x.length > 63 || !isLabelValue(x))) {
                 this.fail(
                     at,
@@ -327,7 +329,7 @@ export function validateSecurity(
                 .map(([k, v]) => `${k}=${v}`)
                 .join("");
             p.fail(
-                `${path}.labels["${key}"]`,
+                `${path}.labels[${excerpt(key)}]`,
                 key === networkLabel
                     ? "is set by the program on each cluster's istio-system; remove it (namespaces span networks)"
                     : `conflicts with the injection label the program sets (${injection}, from ` +

@@ -533,3 +533,18 @@ describe("the pack and the program agree", () => {
         assert.equal(securityPolicies.length, 6);
     });
 });
+
+describe("validateSecurity: nothing echoed that should not be", () => {
+    it("refuses a private key in a namespace annotation without showing it, and escapes a forged key", () => {
+        const key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----";
+        const result = validateSecurity(
+            [{ name: "sample", annotations: { "example.com/key": key, "x\ny": "v" } }],
+            undefined,
+            { trustDomain: "cluster.local" },
+        );
+        assert.deepEqual(result.ok ? [] : result.errors, [
+            'istio-multicluster:namespaces[0].annotations["example.com/key"]: holds a private key (not shown); key material never goes in an annotation',
+            `istio-multicluster:namespaces[0].annotations["x\\u000ay"]: "x\\u000ay" is not a Kubernetes annotation key ([prefix/]name, name at most 63 letters, digits, '-', '_' or '.')`,
+        ]);
+    });
+});
