@@ -37,6 +37,7 @@ export function loadTopology(): Topology {
         externalServices: readObject(config, "externalServices"),
         ingress: readObject(config, "ingress"),
         smokeTest: readObject(config, "smokeTest"),
+        hardening: readObject(config, "hardening"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

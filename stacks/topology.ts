@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
+import type { HardeningSettings } from "./hardening";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -153,6 +154,8 @@ export interface Topology {
     readonly traffic?: TrafficSpec;
     /** `istio-multicluster:smokeTest`, when enabled: the cross-cluster sample `pulumi up` waits for. */
     readonly smokeTest?: SmokeTestSettings;
+    /** `istio-multicluster:hardening` (stacks/hardening.ts); undefined means the default, `mode: full`. */
+    readonly hardening?: HardeningSettings;
 }
 
 /** True when the clusters span more than one network. */

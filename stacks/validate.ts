@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { validateHardening } from "./hardening";
 import { readSmokeTest } from "./smokeTest";
 import {
     CaMode,
@@ -34,6 +35,8 @@ export interface RawConfig {
     readonly security?: unknown;
     /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
     readonly smokeTest?: unknown;
+    /** `istio-multicluster:hardening` (read by stacks/hardening.ts). */
+    readonly hardening?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
     readonly services?: unknown;
@@ -814,26 +817,28 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     r.errors.push(...smoke.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
-        return { ok: false, errors: r.errors };
+        // Hardening's own checks run too, so that every problem is reported at once.
+        return { ok: false, errors: [...r.errors, ...validateHardening(raw.hardening, undefined).errors] };
     }
-    return {
-        ok: true,
-        topology: {
-            mesh: {
-                meshId,
-                trustDomain,
-                ...(sec.security.trustDomainAliases.length > 0
-                    ? { trustDomainAliases: sec.security.trustDomainAliases }
-                    : {}),
-                istio: prune({ version, revision, defaultTag }),
-                ca,
-                controlPlane,
-            },
-            clusters,
-            namespaces: sec.namespaces,
-            security: sec.security,
-            ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
-            ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
+    const topology: Topology = {
+        mesh: {
+            meshId,
+            trustDomain,
+            ...(sec.security.trustDomainAliases.length > 0
+                ? { trustDomainAliases: sec.security.trustDomainAliases }
+                : {}),
+            istio: prune({ version, revision, defaultTag }),
+            ca,
+            controlPlane,
         },
+        clusters,
+        namespaces: sec.namespaces,
+        security: sec.security,
+        ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
+        ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
     };
+    // Quota floors are checked against what the rest of the topology needs (stacks/hardening.ts).
+    const hardening = validateHardening(raw.hardening, topology);
+    if (!hardening.settings) return { ok: false, errors: hardening.errors };
+    return { ok: true, topology: { ...topology, hardening: hardening.settings } };
 }

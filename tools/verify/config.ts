@@ -120,6 +120,7 @@ export function fromStackConfig(config: StackConfig, notes: string[]): VerifyCon
         externalServices: parse(config.values[key("externalServices")]),
         ingress: parse(config.values[key("ingress")]),
         smokeTest: parse(config.values[key("smokeTest")]),
+        hardening: parse(config.values[key("hardening")]),
         secret: {
             mesh: config.secretKeys.includes(key("mesh")),
             clusters: config.secretKeys.includes(key("clusters")),
