@@ -75,6 +75,8 @@ describe("MeshHardening in the program", () => {
             labels: { "app.kubernetes.io/managed-by": "istio-multicluster" },
         });
         assert.deepEqual(plainInputs(byName(prod, "us-east-istio-mesh-critical")), {
+            apiVersion: "scheduling.k8s.io/v1",
+            kind: "PriorityClass",
             metadata: {
                 name: "istio-mesh-critical",
                 labels: { "app.kubernetes.io/managed-by": "istio-multicluster" },
