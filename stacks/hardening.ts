@@ -170,7 +170,7 @@ export function validateHardening(
                 errors.push(
                     `${path}.quota.pods: must be a whole number of at least 1, got ${describe(qo.pods)}`,
                 );
-            quota = qo as HardeningSettings["quota"];
+            quota = qo;
         }
     }
     const target = o.hpaCpuTarget;
