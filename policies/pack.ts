@@ -9,6 +9,7 @@ import { EnforcementLevel, Policies } from "@pulumi/policy/policy";
 import { availabilityPolicies } from "./availability";
 import { consistencyPolicies } from "./consistency";
 import { exposurePolicies } from "./exposure";
+import { hardeningPolicies } from "./hardening";
 import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
@@ -39,6 +40,7 @@ export const policies: Policies = [
     ...securityPolicies,
     ...trafficPolicies,
     ...workloadPolicies,
+    ...hardeningPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,
