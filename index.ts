@@ -18,6 +18,7 @@ import { IstioRemote } from "./components/istioRemote";
 import { MeshHardening } from "./components/meshHardening";
 import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
+import { MeshTelemetry } from "./components/meshTelemetry";
 import { SmokeTest } from "./components/smokeTest";
 import { TrustAnchor } from "./components/trustAnchor";
 import { loadTopology } from "./stacks/config";
@@ -25,6 +26,7 @@ import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
 import { securityPlan } from "./stacks/security";
+import { meshTelemetry } from "./stacks/telemetry";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
 
 const topology = loadTopology();
@@ -109,10 +111,22 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             clusterLocalHosts: clusterLocalHosts(traffic),
             hardening,
             priorityClass: s.priorityClass,
+            observability: topology.observability,
         },
         { provider: s.provider },
     );
     s.base = primary.base;
+    if (topology.observability) {
+        new MeshTelemetry(
+            cluster.name,
+            {
+                telemetry: meshTelemetry(topology.observability),
+                namespace: s.namespace,
+                istiod: primary.istiod,
+            },
+            { provider: s.provider },
+        );
+    }
     s.istiod = primary.istiod;
     new MeshSecurity(
         cluster.name,

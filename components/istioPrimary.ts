@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks/hardening";
+import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
 import { primaryIstiodValues } from "../stacks/values";
 import { baseChart, istiodChart } from "./istioChart";
 
@@ -22,6 +23,8 @@ export interface IstioPrimaryArgs {
     readonly hardening?: HardeningSettings;
     /** The cluster's PriorityClass when `hardening` names one: istiod's pods are refused before it exists. */
     readonly priorityClass?: pulumi.Resource;
+    /** The tracing provider and access logs (stacks/telemetry.ts). Default none. */
+    readonly observability?: ObservabilitySettings;
 }
 
 /**
@@ -53,7 +56,10 @@ export class IstioPrimary extends pulumi.ComponentResource {
             {
                 ...mergeValues(
                     primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false, args.clusterLocalHosts),
-                    args.hardening ? istiodHardeningValues(args.hardening, mesh.istio.revision) : {},
+                    mergeValues(
+                        args.hardening ? istiodHardeningValues(args.hardening, mesh.istio.revision) : {},
+                        args.observability ? telemetryIstiodValues(args.observability) : {},
+                    ),
                 ),
             },
             // cacerts first: an istiod started without it makes a self-signed CA and keeps it.

@@ -38,6 +38,7 @@ export function loadTopology(): Topology {
         ingress: readObject(config, "ingress"),
         smokeTest: readObject(config, "smokeTest"),
         hardening: readObject(config, "hardening"),
+        observability: readObject(config, "observability"),
         secret: {
             mesh: isConfigSecret(`${projectName}:mesh`),
             clusters: isConfigSecret(`${projectName}:clusters`),

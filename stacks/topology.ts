@@ -8,6 +8,7 @@ import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
 import type { HardeningSettings } from "./hardening";
+import type { ObservabilitySettings } from "./telemetry";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -156,6 +157,8 @@ export interface Topology {
     readonly smokeTest?: SmokeTestSettings;
     /** `istio-multicluster:hardening` (stacks/hardening.ts); undefined means the default, `mode: full`. */
     readonly hardening?: HardeningSettings;
+    /** `istio-multicluster:observability` (stacks/telemetry.ts); undefined means no tracing provider. */
+    readonly observability?: ObservabilitySettings;
 }
 
 /** True when the clusters span more than one network. */

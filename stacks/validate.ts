@@ -9,6 +9,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { validateHardening } from "./hardening";
 import { readSmokeTest } from "./smokeTest";
+import { validateObservability } from "./telemetry";
 import {
     CaMode,
     CaSettings,
@@ -37,6 +38,8 @@ export interface RawConfig {
     readonly smokeTest?: unknown;
     /** `istio-multicluster:hardening` (read by stacks/hardening.ts). */
     readonly hardening?: unknown;
+    /** `istio-multicluster:observability` (read by stacks/telemetry.ts). */
+    readonly observability?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /** `istio-multicluster:services`, `externalServices` and `ingress` (stacks/traffic.ts); each optional. */
     readonly services?: unknown;
@@ -815,6 +818,11 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         clusters.map((c) => c.name),
     );
     r.errors.push(...smoke.errors);
+    const observability = validateObservability(
+        raw.observability,
+        clusters.map((c) => c.name),
+    );
+    r.errors.push(...observability.errors);
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         // Hardening's own checks run too, so that every problem is reported at once.
@@ -836,6 +844,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
         security: sec.security,
         ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
         ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
+        ...(observability.settings ? { observability: observability.settings } : {}),
     };
     // Quota floors are checked against what the rest of the topology needs (stacks/hardening.ts).
     const hardening = validateHardening(raw.hardening, topology);

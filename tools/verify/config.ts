@@ -121,6 +121,7 @@ export function fromStackConfig(config: StackConfig, notes: string[]): VerifyCon
         ingress: parse(config.values[key("ingress")]),
         smokeTest: parse(config.values[key("smokeTest")]),
         hardening: parse(config.values[key("hardening")]),
+        observability: parse(config.values[key("observability")]),
         secret: {
             mesh: config.secretKeys.includes(key("mesh")),
             clusters: config.secretKeys.includes(key("clusters")),
