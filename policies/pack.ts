@@ -14,6 +14,7 @@ import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { securityPolicies } from "./security";
+import { telemetryPolicies } from "./telemetry";
 import { trafficPolicies } from "./traffic";
 import { workloadPolicies } from "./workloads";
 
@@ -41,6 +42,7 @@ export const policies: Policies = [
     ...trafficPolicies,
     ...workloadPolicies,
     ...hardeningPolicies,
+    ...telemetryPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

@@ -29,7 +29,7 @@ describe("telemetry, against Istio 1.30.3", function () {
                 },
                 accessLogs: false,
             });
-            assert.deepEqual(validateIstioObject(t), [], String(samplingPercent));
+            assert.deepEqual(validateIstioObject({ ...t }), [], String(samplingPercent));
         }
     });
 
