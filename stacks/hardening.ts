@@ -173,6 +173,16 @@ export function validateHardening(
             quota = qo;
         }
     }
+    if (
+        quota !== undefined &&
+        mode !== "full" &&
+        typeof mode === "string" &&
+        modes.includes(mode as HardeningMode)
+    ) {
+        errors.push(
+            `${path}.quota: only \`mode: full\` creates a quota; remove \`quota\` or set \`mode: full\``,
+        );
+    }
     const target = o.hpaCpuTarget;
     if (
         target !== undefined &&

@@ -96,6 +96,11 @@ describe("hardening", () => {
                 ],
             ],
             [
+                "a quota where no quota is created",
+                { mode: "light", quota: { pods: 40 } },
+                [`${key}.quota: only \`mode: full\` creates a quota; remove \`quota\` or set \`mode: full\``],
+            ],
+            [
                 "an HPA target outside 1-100",
                 { hpaCpuTarget: 120 },
                 [`${key}.hpaCpuTarget: must be a whole percentage from 1 to 100, got 120`],

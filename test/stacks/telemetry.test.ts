@@ -186,13 +186,10 @@ describe("observability", () => {
             const telemetries = p.resources.filter(
                 (r) => r.type === "kubernetes:telemetry.istio.io/v1:Telemetry",
             );
-            assert.deepEqual(
-                telemetries.map((r) => [r.name, r.cluster]).sort(),
-                [
-                    ["c1-telemetry-mesh-default", "c1"],
-                    ["c2-telemetry-mesh-default", "c2"],
-                ],
-            );
+            assert.deepEqual(telemetries.map((r) => [r.name, r.cluster]).sort(), [
+                ["c1-telemetry-mesh-default", "c1"],
+                ["c2-telemetry-mesh-default", "c2"],
+            ]);
             const bodies = telemetries.map((r) => {
                 const i = plainInputs(r);
                 return { apiVersion: i.apiVersion, kind: i.kind, metadata: i.metadata, spec: i.spec };
