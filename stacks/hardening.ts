@@ -478,7 +478,9 @@ export function hardeningPlan(topology: Topology): ClusterHardening[] {
                   ]
                 : []),
         ];
-        if (s.mode === "light") return { cluster: plan.cluster, networkPolicies, need };
+        // Nothing of the mesh runs there (a remote without a gateway): a quota of zero would refuse every pod.
+        if (s.mode === "light" || need.parts.length === 0)
+            return { cluster: plan.cluster, networkPolicies, need };
         const grow = (n: number) => Math.ceil((n * (100 + s.headroomPercent)) / 100);
         const floor = quotaFloor(s);
         const cpu = Math.max(grow(need.milliCpu), floor.milliCpu ?? 0);

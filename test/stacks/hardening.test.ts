@@ -377,7 +377,7 @@ describe("hardening", () => {
             });
         });
 
-        it("one network: the gateway of a primary serving remotes admits 15012/15017 and no 15443; a raised quota wins", () => {
+        it("one network: the gateway of a primary serving remotes admits 15012/15017 and no 15443; a raised quota wins; a remote running nothing gets no quota", () => {
             const t = topologyOf({
                 ...rawConfig(mesh(), [primary("c1"), remote("c2", "c1")]),
                 hardening: {
@@ -399,13 +399,12 @@ describe("hardening", () => {
                 "requests.memory": "262144Mi",
                 pods: "100",
             });
-            // The remote runs no east-west gateway on one network: nothing to admit, no pods to count.
-            assert.deepEqual(c2!.networkPolicies, []);
-            assert.deepEqual(c2!.quota!.spec.hard, {
-                "requests.cpu": "64",
-                "requests.memory": "262144Mi",
-                pods: "100",
-            });
+            // The remote runs no east-west gateway on one network: nothing to admit, nothing of the mesh to run, so
+            // no quota (one of zero would refuse every pod), no LimitRange and no PriorityClass.
+            assert.deepEqual(
+                [c2!.networkPolicies, c2!.quota, c2!.limitRange, c2!.priorityClass, c2!.need.pods],
+                [[], undefined, undefined, undefined, 0],
+            );
         });
 
         it("light: the NetworkPolicies only; off: nothing", () => {
