@@ -15,15 +15,19 @@ import { GlobalServices } from "./components/globalServices";
 import { IngressGateway } from "./components/ingressGateway";
 import { IstioPrimary } from "./components/istioPrimary";
 import { IstioRemote } from "./components/istioRemote";
+import { MeshHardening } from "./components/meshHardening";
 import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
+import { MeshTelemetry } from "./components/meshTelemetry";
 import { SmokeTest } from "./components/smokeTest";
 import { TrustAnchor } from "./components/trustAnchor";
 import { ownValue } from "./stacks/checks";
 import { loadTopology } from "./stacks/config";
+import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
 import { securityPlan } from "./stacks/security";
+import { meshTelemetry } from "./stacks/telemetry";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
 
 const topology = loadTopology();
@@ -39,6 +43,8 @@ interface ClusterState {
     base?: pulumi.Resource;
     istiod?: pulumi.Resource;
     gateway?: EastWestGateway;
+    /** The PriorityClass istiod and the gateways run at (`hardening.mode: full`). */
+    priorityClass?: pulumi.Resource;
 }
 const state = new Map<string, ClusterState>();
 const of = (name: string): ClusterState => state.get(name)!;
@@ -55,6 +61,18 @@ for (const { cluster } of mesh.clusters) {
         { provider },
     );
     state.set(cluster.name, { provider, namespace });
+}
+
+// Hardening of istio-system (NetworkPolicies, quota, priority), in every cluster unless `hardening.mode: off`.
+const hardening = topology.hardening ?? defaultHardening;
+for (const objects of hardeningPlan(topology)) {
+    if (objects.networkPolicies.length === 0 && !objects.quota && !objects.priorityClass) continue;
+    const s = of(objects.cluster.name);
+    s.priorityClass = new MeshHardening(
+        objects.cluster.name,
+        { objects, namespace: s.namespace },
+        { provider: s.provider },
+    ).priorityClass;
 }
 
 // Application namespaces in every cluster; security objects, identical, in every primary (after its istiod).
@@ -92,10 +110,24 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             cacerts: ownValue(trustAnchor.cacerts, cluster.name)!,
             servesRemotes: plan.remotes.length > 0,
             clusterLocalHosts: clusterLocalHosts(traffic),
+            hardening,
+            priorityClass: s.priorityClass,
+            observability: topology.observability,
         },
         { provider: s.provider },
     );
     s.base = primary.base;
+    if (topology.observability) {
+        new MeshTelemetry(
+            cluster.name,
+            {
+                telemetry: meshTelemetry(topology.observability),
+                namespace: s.namespace,
+                istiod: primary.istiod,
+            },
+            { provider: s.provider },
+        );
+    }
     s.istiod = primary.istiod;
     // The Istio objects below each wait for the namespace they live in.
     const namespaces = { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace };
@@ -130,6 +162,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
                 istiod: primary.istiod,
                 exposeServices: plan.exposeServices,
                 exposeIstiod: plan.exposeIstiod,
+                hardening,
+                priorityClass: s.priorityClass,
             },
             { provider: s.provider },
         );
@@ -197,6 +231,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
             waitFor: attached ? [attached] : [],
             exposeServices: plan.exposeServices,
             exposeIstiod: plan.exposeIstiod,
+            hardening,
+            priorityClass: s.priorityClass,
         },
         { provider: s.provider },
     );
@@ -216,6 +252,8 @@ for (const name of traffic.ingress?.clusters ?? []) {
             namespace: s.namespace,
             istiod: s.istiod!,
             waitFor: attached ? [attached] : [],
+            hardening,
+            priorityClass: s.priorityClass,
         },
         { provider: s.provider },
     );

@@ -152,6 +152,14 @@ export interface MeshConfigValues {
     readonly rootNamespace?: string;
     /** What sidecars do with traffic to hosts outside the registry. Default `ALLOW_ANY`. */
     readonly outboundTrafficPolicy?: { readonly mode?: "ALLOW_ANY" | "REGISTRY_ONLY" };
+    /** Telemetry providers the Telemetry API names (tracing here: OpenTelemetry or Zipkin). Default `[]`. */
+    readonly extensionProviders?: readonly (
+        | {
+              readonly name: string;
+              readonly opentelemetry: { readonly service: string; readonly port: number };
+          }
+        | { readonly name: string; readonly zipkin: { readonly service: string; readonly port: number } }
+    )[];
     /** Per-host settings; `clusterLocal: true` keeps calls to those hosts inside the caller's cluster. */
     readonly serviceSettings?: readonly {
         readonly settings: { readonly clusterLocal: boolean };

@@ -6,6 +6,12 @@ import {
     istiodGateway,
     istiodVirtualService,
 } from "../stacks/istioObjects";
+import {
+    eastWestPodLabels,
+    gatewayHardeningValues,
+    HardeningSettings,
+    mergeValues,
+} from "../stacks/hardening";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { eastWestGatewayValues, fixedHostname, releaseNames } from "../stacks/values";
 import { isIpAddress } from "../stacks/validate";
@@ -29,6 +35,10 @@ export interface EastWestGatewayArgs {
     readonly exposeServices?: boolean;
     /** Expose istiod to remotes (Gateway and VirtualService for 15012 and 15017). Default false. */
     readonly exposeIstiod?: boolean;
+    /** Spread, priority and HPA target (stacks/hardening.ts). Default none: the chart's scheduling. */
+    readonly hardening?: HardeningSettings;
+    /** The cluster's PriorityClass when `hardening` names one: the gateway's pods are refused before it exists. */
+    readonly priorityClass?: pulumi.Resource;
 }
 
 /**
@@ -59,9 +69,21 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 releaseName: releaseNames.eastWestGateway,
                 version: mesh.istio.version,
                 namespace: args.namespace.metadata.name,
-                values: { ...eastWestGatewayValues(mesh, cluster) },
+                values: {
+                    ...mergeValues(
+                        eastWestGatewayValues(mesh, cluster),
+                        args.hardening ? gatewayHardeningValues(args.hardening, eastWestPodLabels()) : {},
+                    ),
+                },
             },
-            { parent: this, dependsOn: [args.istiod, ...(args.waitFor ?? [])] },
+            {
+                parent: this,
+                dependsOn: [
+                    args.istiod,
+                    ...(args.waitFor ?? []),
+                    ...(args.priorityClass ? [args.priorityClass] : []),
+                ],
+            },
         );
 
         const fixed = cluster.eastWest.address;

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gatewayHardeningValues, HardeningSettings, mergeValues } from "../stacks/hardening";
 import { MeshSettings } from "../stacks/topology";
-import { ingressGatewayValues, ingressReleaseName, IngressSettings } from "../stacks/traffic";
+import {
+    ingressGatewayValues,
+    ingressReleaseName,
+    ingressSelector,
+    IngressSettings,
+} from "../stacks/traffic";
 import { istioChart } from "./istioChart";
 
 export interface IngressGatewayArgs {
@@ -18,6 +24,10 @@ export interface IngressGatewayArgs {
     readonly istiod: pulumi.Resource;
     /** Anything else the gateway must wait for (on a remote: its remote secret in its primary). Default none. */
     readonly waitFor?: readonly pulumi.Resource[];
+    /** Spread, priority and HPA target (stacks/hardening.ts). Default none: the chart's scheduling. */
+    readonly hardening?: HardeningSettings;
+    /** The cluster's PriorityClass when `hardening` names one: the gateway's pods are refused before it exists. */
+    readonly priorityClass?: pulumi.Resource;
 }
 
 /**
@@ -38,9 +48,26 @@ export class IngressGateway extends pulumi.ComponentResource {
                 releaseName: ingressReleaseName,
                 version: args.mesh.istio.version,
                 namespace: args.namespace.metadata.name,
-                values: { ...ingressGatewayValues(args.ingress, args.mesh.istio.revision) },
+                values: {
+                    ...mergeValues(
+                        ingressGatewayValues(args.ingress, args.mesh.istio.revision),
+                        args.hardening
+                            ? gatewayHardeningValues(args.hardening, {
+                                  app: ingressReleaseName,
+                                  ...ingressSelector,
+                              })
+                            : {},
+                    ),
+                },
             },
-            { parent: this, dependsOn: [args.istiod, ...(args.waitFor ?? [])] },
+            {
+                parent: this,
+                dependsOn: [
+                    args.istiod,
+                    ...(args.waitFor ?? []),
+                    ...(args.priorityClass ? [args.priorityClass] : []),
+                ],
+            },
         );
         this.registerOutputs({ release: this.release });
     }

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
+import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks/hardening";
+import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
 import { primaryIstiodValues } from "../stacks/values";
 import { baseChart, istiodChart } from "./istioChart";
 
@@ -17,6 +19,12 @@ export interface IstioPrimaryArgs {
     readonly servesRemotes?: boolean;
     /** Hosts that never leave the caller's cluster (`meshConfig.serviceSettings`). Default none. */
     readonly clusterLocalHosts?: readonly string[];
+    /** Spread, priority and HPA target (stacks/hardening.ts). Default none: the chart's scheduling. */
+    readonly hardening?: HardeningSettings;
+    /** The cluster's PriorityClass when `hardening` names one: istiod's pods are refused before it exists. */
+    readonly priorityClass?: pulumi.Resource;
+    /** The tracing provider and access logs (stacks/telemetry.ts). Default none. */
+    readonly observability?: ObservabilitySettings;
 }
 
 /**
@@ -45,9 +53,20 @@ export class IstioPrimary extends pulumi.ComponentResource {
             `${name}-istiod`,
             mesh,
             namespace,
-            { ...primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false, args.clusterLocalHosts) },
+            {
+                ...mergeValues(
+                    primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false, args.clusterLocalHosts),
+                    mergeValues(
+                        args.hardening ? istiodHardeningValues(args.hardening, mesh.istio.revision) : {},
+                        args.observability ? telemetryIstiodValues(args.observability) : {},
+                    ),
+                ),
+            },
             // cacerts first: an istiod started without it makes a self-signed CA and keeps it.
-            { parent: this, dependsOn: [this.base, args.cacerts] },
+            {
+                parent: this,
+                dependsOn: [this.base, args.cacerts, ...(args.priorityClass ? [args.priorityClass] : [])],
+            },
         );
         this.registerOutputs({ base: this.base, istiod: this.istiod });
     }

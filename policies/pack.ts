@@ -9,10 +9,12 @@ import { EnforcementLevel, Policies } from "@pulumi/policy/policy";
 import { availabilityPolicies } from "./availability";
 import { consistencyPolicies } from "./consistency";
 import { exposurePolicies } from "./exposure";
+import { hardeningPolicies } from "./hardening";
 import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { securityPolicies } from "./security";
+import { telemetryPolicies } from "./telemetry";
 import { trafficPolicies } from "./traffic";
 import { workloadPolicies } from "./workloads";
 
@@ -39,6 +41,8 @@ export const policies: Policies = [
     ...securityPolicies,
     ...trafficPolicies,
     ...workloadPolicies,
+    ...hardeningPolicies,
+    ...telemetryPolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,

@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
+import type { HardeningSettings } from "./hardening";
+import type { ObservabilitySettings } from "./telemetry";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -25,6 +27,8 @@ export const topLevelConfigKeys: readonly string[] = [
     "externalServices",
     "ingress",
     "smokeTest",
+    "hardening",
+    "observability",
 ];
 
 /** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
@@ -169,6 +173,10 @@ export interface Topology {
     readonly traffic?: TrafficSpec;
     /** `istio-multicluster:smokeTest`, when enabled: the cross-cluster sample `pulumi up` waits for. */
     readonly smokeTest?: SmokeTestSettings;
+    /** `istio-multicluster:hardening` (stacks/hardening.ts); undefined means the default, `mode: full`. */
+    readonly hardening?: HardeningSettings;
+    /** `istio-multicluster:observability` (stacks/telemetry.ts); undefined means no tracing provider. */
+    readonly observability?: ObservabilitySettings;
 }
 
 /** True when the clusters span more than one network. */

@@ -12,7 +12,9 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { validateHardening } from "./hardening";
 import { readSmokeTest } from "./smokeTest";
+import { validateObservability } from "./telemetry";
 import {
     canonicalAddress,
     checkApiServer,
@@ -69,6 +71,10 @@ export interface RawConfig {
     readonly ingress?: unknown;
     /** `istio-multicluster:smokeTest` (read by stacks/smokeTest.ts). */
     readonly smokeTest?: unknown;
+    /** `istio-multicluster:hardening` (read by stacks/hardening.ts). */
+    readonly hardening?: unknown;
+    /** `istio-multicluster:observability` (read by stacks/telemetry.ts). */
+    readonly observability?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /**
      * Every config key the stack sets (`<namespace>:<name>`, all namespaces), when the caller can list them:
@@ -97,6 +103,8 @@ export function rawConfigFrom(
         externalServices: values.get("externalServices"),
         ingress: values.get("ingress"),
         smokeTest: values.get("smokeTest"),
+        hardening: values.get("hardening"),
+        observability: values.get("observability"),
         secret: { mesh: isSecret("mesh"), clusters: isSecret("clusters") },
         ...(configKeys !== undefined ? { configKeys } : {}),
     };
@@ -1278,30 +1286,38 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
                 "its own: give it another name",
         );
     }
+    const observability = validateObservability(
+        raw.observability,
+        clusters.map((c) => c.name),
+    );
+    for (const e of observability.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
-        return { ok: false, errors: r.errors };
+        // Hardening's own checks run too, so that every problem is reported at once.
+        return { ok: false, errors: [...r.errors, ...validateHardening(raw.hardening, undefined).errors] };
     }
-    return {
-        ok: true,
-        topology: {
-            mesh: {
-                meshId,
-                trustDomain,
-                ...(sec.security.trustDomainAliases.length > 0
-                    ? { trustDomainAliases: sec.security.trustDomainAliases }
-                    : {}),
-                istio: prune({ version, revision, defaultTag }),
-                ca,
-                controlPlane,
-            },
-            clusters,
-            namespaces: sec.namespaces,
-            security: sec.security,
-            ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
-            ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
+    const topology: Topology = {
+        mesh: {
+            meshId,
+            trustDomain,
+            ...(sec.security.trustDomainAliases.length > 0
+                ? { trustDomainAliases: sec.security.trustDomainAliases }
+                : {}),
+            istio: prune({ version, revision, defaultTag }),
+            ca,
+            controlPlane,
         },
+        clusters,
+        namespaces: sec.namespaces,
+        security: sec.security,
+        ...(traffic.traffic ? { traffic: traffic.traffic } : {}),
+        ...(smoke.settings ? { smokeTest: smoke.settings } : {}),
+        ...(observability.settings ? { observability: observability.settings } : {}),
     };
+    // Quota floors are checked against what the rest of the topology needs (stacks/hardening.ts).
+    const hardening = validateHardening(raw.hardening, topology);
+    if (!hardening.settings) return { ok: false, errors: hardening.errors };
+    return { ok: true, topology: { ...topology, hardening: hardening.settings } };
 }
 
 /**

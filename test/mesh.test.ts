@@ -26,6 +26,8 @@ function config(clusters: Cluster[], mesh: Record<string, unknown> = {}) {
             config: {
                 "istio-multicluster:mesh": { meshId: "mesh1", istio: { version: "1.30.3" }, ...mesh },
                 "istio-multicluster:clusters": clusters,
+                // What hardening adds (objects, chart values, edges) is asserted in test/components/hardening.test.ts.
+                "istio-multicluster:hardening": { mode: "off" },
             },
         },
         "test",

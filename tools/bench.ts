@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how the plan grows with the mesh. For multi-primary meshes of 2, 5, 10 and 20 clusters and
  * one primary with 1, 4, 9 and 19 remotes (all multi-network, load-balancer addresses, with global services,
- * an external service and ingress): resources, remote secrets, the longest dependency chain, plan seconds and
+ * an external service and ingress, hardening and tracing on): resources, remote secrets, the longest dependency chain, plan seconds and
  * peak memory. Each size runs in its own process so
  * that memory is that plan's alone.
  */
@@ -33,6 +33,8 @@ export function benchConfig(shape: Shape, n: number): Record<string, unknown> {
             "istio-multicluster:mesh": { meshId: "bench", istio: { version: "1.30.3" } },
             "istio-multicluster:clusters": clusters,
             ...benchTraffic(n),
+            // Observability on at every size (hardening is on by default): tracing to c1's collector.
+            "istio-multicluster:observability": { hub: "c1", tracing: { samplingPercent: 1 } },
         },
     };
 }

@@ -25,6 +25,8 @@ function config(clusters: ClusterDoc[], traffic: Record<string, unknown>) {
                 "istio-multicluster:mesh": mesh(),
                 "istio-multicluster:clusters": clusters,
                 "istio-multicluster:namespaces": ["sample", "data", "y"].map((name) => ({ name })),
+                // Hardening's values and edges are asserted in test/components/hardening.test.ts.
+                "istio-multicluster:hardening": { mode: "off" },
                 ...Object.fromEntries(
                     Object.entries(traffic).map(([k, v]) => [`istio-multicluster:${k}`, v]),
                 ),

@@ -512,6 +512,42 @@ describe("rendered with helm template (Istio 1.30.3 charts)", function () {
                 }
             });
 
+            it("hardening reaches istiod's and every gateway's pods: spread across nodes, the priority class in `full`", () => {
+                const hardening = JSON.parse(c.config().values["istio-multicluster:hardening"] ?? "{}") as {
+                    mode?: string;
+                };
+                const mode = hardening.mode ?? "full";
+                for (const [cluster, objs] of objects) {
+                    for (const d of objs.filter(
+                        (o) =>
+                            o.kind === "Deployment" &&
+                            (o.metadata.name.startsWith("istiod") || o.metadata.name.startsWith("istio-")),
+                    )) {
+                        const pod = (
+                            d.spec as {
+                                template: {
+                                    spec: {
+                                        priorityClassName?: string;
+                                        topologySpreadConstraints?: { topologyKey: string }[];
+                                    };
+                                };
+                            }
+                        ).template.spec;
+                        const keys = (pod.topologySpreadConstraints ?? []).map((t) => t.topologyKey);
+                        assert.deepEqual(
+                            keys,
+                            mode === "off" ? [] : ["topology.kubernetes.io/zone", "kubernetes.io/hostname"],
+                            `${cluster} ${d.metadata.name}`,
+                        );
+                        assert.equal(
+                            pod.priorityClassName,
+                            mode === "full" ? "istio-mesh-critical" : undefined,
+                            `${cluster} ${d.metadata.name}`,
+                        );
+                    }
+                }
+            });
+
             it("one validating webhook for unlabelled Istio config per cluster, not two", () => {
                 for (const [cluster, objs] of objects) {
                     const catchAll = objs

@@ -1,914 +1,491 @@
 /**
- * Input hardening (issue 9): configs a person can mistype or an attacker can craft, one row per way in, each
- * refused with its exact messages (every problem naming its config path and the fix) or accepted. Rows are
- * grouped by the class of mistake they close; plan-level rows run the whole program.
+ * Hardening of istio-system, the pure part: the `istio-multicluster:hardening` setting (every problem by config
+ * path), what each cluster's components need at their peak, the exact objects, and the chart values.
  */
 import { strict as assert } from "node:assert";
-import { X509Certificate } from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
+import {
+    bytesOf,
+    clusterNeed,
+    gatewayHardeningValues,
+    hardeningPlan,
+    istiodHardeningValues,
+    mergeValues,
+    milliCpu,
+    spreadConstraints,
+    validateHardening,
+} from "../../stacks/hardening";
+import { Topology } from "../../stacks/topology";
 import { validateTopology } from "../../stacks/validate";
-import {
-    evaluate,
-    loadConfigFile,
-    plan,
-    Plan,
-    planDocument,
-    PlanRefused,
-    stackConfigFromDocument,
-    StackConfig,
-} from "../../tools/planner";
-import {
-    ClusterDoc,
-    fakeCertPem,
-    mesh,
-    primary,
-    rawConfig,
-    remote,
-    stackConfig,
-    topologies,
-} from "../support/fixtures";
-import { testPki } from "../support/testPki";
+import { loadStackFile, plan } from "../../tools/planner";
+import { mesh, primary, rawConfig, remote, stackConfig } from "../support/fixtures";
 
-const M = "istio-multicluster:mesh";
-const C = "istio-multicluster:clusters";
-const dnsLabel =
-    "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
-const unreachable =
-    "which other clusters cannot reach; give the address the other clusters use (for kind, the control-plane " +
-    "container's IP)";
-const notAnAddress = (v: string) =>
-    `${C}[0].eastWest.address: ${v} is neither an IP address nor a DNS name; set the address the other ` +
-    `clusters reach this gateway at`;
-const notCidr = (i: number, v: string) =>
-    `${C}[0].eastWest.sourceRanges[${i}]: ${v} is not a CIDR such as 10.0.0.0/8 or fd00::/8`;
-const notQuantity = (p: string, v: string) =>
-    `${p}: ${v} is not a Kubernetes quantity; write it like 500m, 1, 2Gi or 129e6`;
-const forbidden =
-    "Kubernetes forbids loadBalancerSourceRanges on a NodePort Service; remove sourceRanges (and restrict " +
-    "access in the nodes' firewall), or use serviceType LoadBalancer";
-const kubeconfigText =
-    "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: s3cr3t-t0ken-value\n";
-const notContext =
-    "is not a context name (not shown: it looks like a kubeconfig or a credential); name a context of your " +
-    "kubeconfig file, or put a kubeconfig in `kubeconfig` as a secret";
+const key = "istio-multicluster:hardening";
 
-/** The day a certificate expires, as messages write it. */
-const expiry = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString().slice(0, 10);
-const dayFromNow = (days: number) => new Date(Date.now() + days * 24 * 3600 * 1000);
-
-const twoClusters = (): ClusterDoc[] => topologies.primaryRemoteMultiNetwork().clusters;
-const at = (i: number, extra: ClusterDoc, drop: string[] = []): ClusterDoc[] => {
-    const cs = twoClusters();
-    const c = { ...cs[i], ...extra };
-    for (const k of drop) delete c[k];
-    cs[i] = c;
-    return cs;
-};
-const eastWest = (i: number, ew: Record<string, unknown>) => at(i, { eastWest: ew });
-const withCa = (ca: Record<string, unknown>) => mesh({ ca });
-const externalIntermediates = (cluster1: Record<string, unknown>, rootCert = testPki().rootCert) =>
-    withCa({ rootCert, intermediates: { cluster1: { key: testPki().intKey, ...cluster1 } } });
-
-interface Row {
-    readonly name: string;
-    readonly mesh?: unknown;
-    readonly clusters?: unknown;
-    readonly secret?: { mesh?: boolean; clusters?: boolean };
-    readonly configKeys?: string[];
-    /** The validator's clock; default now. */
-    readonly now?: Date;
-    readonly errors: readonly string[];
-    /** Text that no message may contain (key material, raw control characters). */
-    readonly never?: readonly string[];
+function topologyOf(raw: ReturnType<typeof rawConfig>): Topology {
+    const r = validateTopology(raw);
+    assert.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+    return r.topology;
 }
 
-const refused: Record<string, Row[]> = {
-    "1. secrets never reach output": [
-        {
-            name: "a kubeconfig pasted into context",
-            clusters: at(0, { context: kubeconfigText }),
-            errors: [`${C}[0].context: ${notContext}`],
-            never: ["s3cr3t", "admin"],
-        },
-        {
-            name: "a bearer token (a JWT) pasted into context, on one line",
-            clusters: at(0, { context: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl" }),
-            errors: [`${C}[0].context: ${notContext}`],
-            never: ["eyJhbGci"],
-        },
-        {
-            name: "a context with whitespace at its end",
-            clusters: at(0, { context: "kind-cluster1 " }),
-            errors: [
-                `${C}[0].context: "kind-cluster1 " is not a context name: a context is one line of at most 1024 ` +
-                    "characters, without control characters or whitespace at its ends; copy it from " +
-                    "`kubectl config get-contexts`",
-            ],
-        },
-        {
-            name: "a private key pasted into rootCert",
-            mesh: withCa({ rootCert: testPki().rootKey, rootKey: testPki().rootKey }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.rootCert: holds a private key (not shown); paste only the root's certificate ` +
-                    "(-----BEGIN CERTIFICATE-----) here, and keep keys in secret config",
-            ],
-            never: [testPki().rootKey.split("\n")[1]!],
-        },
-        {
-            name: "a private key pasted into an intermediate's cert",
-            mesh: externalIntermediates({ cert: testPki().intKey }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.cert: holds a private key (not shown); paste only the intermediate ` +
-                    "certificate (-----BEGIN CERTIFICATE-----) here, and keep keys in secret config",
-            ],
-            never: [testPki().intKey.split("\n")[1]!],
-        },
-        {
-            name: "a certificate followed by its key in chain",
-            mesh: externalIntermediates({
-                cert: testPki().intCert,
-                chain: testPki().rootCert + testPki().rootKey,
-            }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.chain: holds a private key (not shown); paste only the ` +
-                    "certificates between it and the root (-----BEGIN CERTIFICATE-----) here, and keep keys in " +
-                    "secret config",
-            ],
-            never: [testPki().rootKey.split("\n")[1]!],
-        },
-        {
-            name: "a private key pasted into a Service annotation",
-            clusters: eastWest(0, { serviceAnnotations: { "example.com/cert": testPki().intKey } }),
-            errors: [
-                `${C}[0].eastWest.serviceAnnotations["example.com/cert"]: holds a private key (not shown); key ` +
-                    "material never goes in an annotation",
-            ],
-            never: [testPki().intKey.split("\n")[1]!],
-        },
-        {
-            name: "a certificate with a token after it",
-            mesh: withCa({ rootCert: testPki().rootCert + "\ntoken: s3cr3t\n", rootKey: "KEY" }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.rootCert: is not a PEM certificate; paste the root's certificate (-----BEGIN ` +
-                    "CERTIFICATE-----), never its key",
-            ],
-            never: ["s3cr3t"],
-        },
-    ],
-    "2. addresses and ranges": [
-        ...(
-            [
-                ["10.0.0.256", '"10.0.0.256"'],
-                [":::", '":::"'],
-                ["1:2:3:4:5:6:7:8:9", '"1:2:3:4:5:6:7:8:9"'],
-                ["fe80::1%eth0", '"fe80::1%eth0"'],
-                ["010.0.0.1", '"010.0.0.1"'],
-                ["gw_1.example.com", '"gw_1.example.com"'],
-            ] as const
-        ).map(([address, shown]): Row => ({
-            name: `east-west address ${address}`,
-            clusters: eastWest(0, { address }),
-            errors: [notAnAddress(shown)],
-        })),
-        ...(
-            [
-                ["0.0.0.0", "an unspecified"],
-                ["::", "an unspecified"],
-                ["::ffff:127.0.0.1", "a loopback"],
-                ["::1", "a loopback"],
-            ] as const
-        ).map(([address, what]): Row => ({
-            name: `east-west address ${address}`,
-            clusters: eastWest(0, { address }),
-            errors: [
-                `${C}[0].eastWest.address: "${address}" is ${what} address, which other clusters cannot ` +
-                    "reach; set the address they reach this gateway at (for kind, the node container's IP)",
-            ],
-        })),
-        ...(
-            [
-                ["169.254.10.1", "link-local"],
-                ["fe80::1", "link-local"],
-                ["224.0.0.1", "multicast"],
-                ["ff02::1", "multicast"],
-            ] as const
-        ).map(([address, what]): Row => ({
-            name: `east-west address ${address}`,
-            clusters: eastWest(0, { address }),
-            errors: [
-                `${C}[0].eastWest.address: "${address}" is a ${what} address, which Kubernetes refuses as a ` +
-                    "Service's external IP and other clusters cannot reach; set a unicast address they reach " +
-                    "this gateway at",
-            ],
-        })),
-        {
-            name: "east-west address localhost",
-            clusters: eastWest(0, { address: "localhost" }),
-            errors: [
-                `${C}[0].eastWest.address: "localhost" is a loopback address, which other clusters cannot reach; ` +
-                    "set the address they reach this gateway at (for kind, the node container's IP)",
-            ],
-        },
-        {
-            name: "apiServer on [::]",
-            clusters: at(1, { apiServer: "https://[::]:6443" }),
-            errors: [`${C}[1].apiServer: "https://[::]:6443" is an unspecified address, ${unreachable}`],
-        },
-        {
-            name: "apiServer on IPv4-mapped loopback",
-            clusters: at(1, { apiServer: "https://[::ffff:127.0.0.1]:6443" }),
-            errors: [
-                `${C}[1].apiServer: "https://[::ffff:127.0.0.1]:6443" is a loopback address, ${unreachable}`,
-            ],
-        },
-        {
-            name: "apiServer on 0x7f.1 (127.0.0.1 to a browser's URL parser)",
-            clusters: at(1, { apiServer: "https://0x7f.1:6443" }),
-            errors: [
-                `${C}[1].apiServer: "https://0x7f.1:6443" has no valid host; use https://<host name or IP ` +
-                    "address>:<port>",
-            ],
-        },
-        {
-            name: "apiServer on a bare integer host",
-            clusters: at(1, { apiServer: "https://2130706433:6443" }),
-            errors: [
-                `${C}[1].apiServer: "https://2130706433:6443" has no valid host; use https://<host name or IP ` +
-                    "address>:<port>",
-            ],
-        },
-        {
-            name: "apiServer with user information: never shown",
-            clusters: at(1, { apiServer: "https://admin:hunter2@cluster2.example.com:6443" }),
-            errors: [
-                `${C}[1].apiServer: the address carries user information; credentials never go in the address, ` +
-                    "use https://<host>:<port>",
-            ],
-            never: ["hunter2"],
-        },
-        {
-            name: "apiServer with a query",
-            clusters: at(1, { apiServer: "https://cluster2.example.com:6443/?token=abc" }),
-            errors: [
-                `${C}[1].apiServer: the address has a query or fragment; give only https://<host>:<port>[/<path>]`,
-            ],
-            never: ["token=abc"],
-        },
-        {
-            name: "apiServer with a fragment",
-            clusters: at(1, { apiServer: "https://cluster2.example.com:6443#x" }),
-            errors: [
-                `${C}[1].apiServer: the address has a query or fragment; give only https://<host>:<port>[/<path>]`,
-            ],
-        },
-        {
-            name: "apiServer with surrounding whitespace",
-            clusters: at(1, { apiServer: " https://cluster2.example.com:6443\n" }),
-            errors: [
-                `${C}[1].apiServer: " https://cluster2.example.com:6443\\u000a" contains whitespace; give only ` +
-                    "https://<host>:<port>",
-            ],
-        },
-        {
-            name: "apiServer with a port above 65535",
-            clusters: at(1, { apiServer: "https://cluster2.example.com:70000" }),
-            errors: [`${C}[1].apiServer: "https://cluster2.example.com:70000" has a port outside 1-65535`],
-        },
-        {
-            name: "sourceRanges that are not CIDRs",
-            clusters: eastWest(0, {
-                sourceRanges: ["10.0.0.0/33", "10.0.0.256/8", "::/129", "10.0.0.0/08", "10.0.0.0", 8],
-            }),
-            errors: [
-                notCidr(0, '"10.0.0.0/33"'),
-                notCidr(1, '"10.0.0.256/8"'),
-                notCidr(2, '"::/129"'),
-                notCidr(3, '"10.0.0.0/08"'),
-                notCidr(4, '"10.0.0.0"'),
-                notCidr(5, "8"),
-            ],
-        },
-        {
-            name: "NodePort with sourceRanges, both set on the mesh",
-            mesh: mesh({ eastWest: { serviceType: "NodePort", sourceRanges: ["10.0.0.0/8"] } }),
-            clusters: [
-                primary("cluster1", "network1", { eastWest: { address: "10.0.0.1" } }),
-                remote("cluster2", "cluster1", "network2", { eastWest: { address: "10.0.0.2" } }),
-            ],
-            errors: [
-                `${M}.eastWest.sourceRanges: cannot be combined with serviceType NodePort: ${forbidden}`,
-            ],
-        },
-        {
-            name: "NodePort set on the mesh, sourceRanges on a cluster",
-            mesh: mesh({ eastWest: { serviceType: "NodePort" } }),
-            clusters: [
-                primary("cluster1", "network1", {
-                    eastWest: { address: "10.0.0.1", sourceRanges: ["10.0.0.0/8"] },
-                }),
-                remote("cluster2", "cluster1", "network2", { eastWest: { address: "10.0.0.2" } }),
-            ],
-            errors: [
-                `${C}[0].eastWest.sourceRanges: cannot be combined with serviceType NodePort (set in ` +
-                    `\`${M}.eastWest.serviceType\`): ${forbidden}`,
-            ],
-        },
-        {
-            name: "sourceRanges set on the mesh, NodePort on a cluster",
-            mesh: mesh({ eastWest: { sourceRanges: ["10.0.0.0/8"] } }),
-            clusters: eastWest(0, { serviceType: "NodePort", address: "10.0.0.1" }),
-            errors: [
-                `${C}[0].eastWest.serviceType: NodePort cannot be combined with the sourceRanges set in ` +
-                    `\`${M}.eastWest.sourceRanges\`: Kubernetes forbids loadBalancerSourceRanges on a NodePort ` +
-                    "Service; set `sourceRanges: []` on this cluster, or use serviceType LoadBalancer",
-            ],
-        },
-        {
-            // Issue 7, item 2.
-            name: "NodePort with a host name address",
-            clusters: eastWest(0, { serviceType: "NodePort", address: "gw.example.com" }),
-            errors: [
-                `${C}[0].eastWest.address: "gw.example.com" is a host name, which a NodePort east-west gateway ` +
-                    "cannot use: nothing listens at its ports, and istiod derives no gateway address from it; set " +
-                    "the IP address of a node the other clusters reach, or use serviceType LoadBalancer",
-            ],
-        },
-        {
-            name: "NodePort inherited from the mesh with a host name address",
-            mesh: mesh({ eastWest: { serviceType: "NodePort" } }),
-            clusters: [
-                primary("cluster1", "network1", { eastWest: { address: "gw.example.com" } }),
-                remote("cluster2", "cluster1", "network2", { eastWest: { address: "10.0.0.2" } }),
-            ],
-            errors: [
-                `${C}[0].eastWest.address: "gw.example.com" is a host name, which a NodePort east-west gateway ` +
-                    `(set in \`${M}.eastWest.serviceType\`) cannot use: nothing listens at its ports, and istiod ` +
-                    "derives no gateway address from it; set the IP address of a node the other clusters reach, " +
-                    "or use serviceType LoadBalancer",
-            ],
-        },
-    ],
-    "3. names and lengths": [
-        {
-            name: "a revision that makes the istiod release longer than Helm allows",
-            mesh: mesh({ istio: { version: "1.30.3", revision: "r".repeat(47) } }),
-            errors: [
-                `${M}.istio.revision: "${"r".repeat(40)}…" (47 characters) makes the istiod Helm ` +
-                    "release 54 characters long, over Helm's limit of 53; use at most 46 characters",
-            ],
-        },
-        {
-            name: "a trust domain with a label longer than 63",
-            mesh: mesh({ trustDomain: `${"t".repeat(64)}.example.com` }),
-            errors: [
-                `${M}.trustDomain: "${"t".repeat(40)}…" (76 characters) is not a DNS name such as cluster.local ` +
-                    "(labels of at most 63 characters, 253 in all)",
-            ],
-        },
-        {
-            name: "a trust domain longer than 253",
-            mesh: mesh({ trustDomain: Array.from({ length: 4 }, () => "d".repeat(63)).join(".") }),
-            errors: [
-                `${M}.trustDomain: "${"d".repeat(40)}…" (255 characters) is not a DNS name such as cluster.local ` +
-                    "(labels of at most 63 characters, 253 in all)",
-            ],
-        },
-        {
-            name: "an annotation key Kubernetes refuses",
-            clusters: eastWest(0, { serviceAnnotations: { "-bad": "x", "a/b/c": "y", ok: 1 } }),
-            errors: [
-                `${C}[0].eastWest.serviceAnnotations.-bad: is not a valid annotation key; use [<DNS prefix>/]<name>, ` +
-                    "the name at most 63 letters, digits, '-', '_' or '.'",
-                `${C}[0].eastWest.serviceAnnotations["a/b/c"]: is not a valid annotation key; use [<DNS ` +
-                    "prefix>/]<name>, the name at most 63 letters, digits, '-', '_' or '.'",
-                `${C}[0].eastWest.serviceAnnotations.ok: must be a string, got 1; quote it in YAML`,
-            ],
-        },
-    ],
-    "5. prototype keys": [
-        {
-            name: "a primary named constructor without its intermediate",
-            mesh: withCa({
-                rootCert: fakeCertPem("ROOT"),
-                intermediates: { cluster1: { cert: fakeCertPem("INT1"), key: "IKEY1" } },
-            }),
-            clusters: [primary("cluster1", "network1"), primary("constructor", "network2")],
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.constructor: missing; every primary needs its intermediate CA (\`cert\` and ` +
-                    "a secret `key`)",
-            ],
-        },
-        {
-            name: "an intermediate keyed __proto__",
-            mesh: withCa({
-                rootCert: fakeCertPem("ROOT"),
-                intermediates: JSON.parse(
-                    `{"cluster1": {"cert": ${JSON.stringify(fakeCertPem("INT1"))}, "key": "K"}, "__proto__": {}}`,
-                ) as unknown,
-            }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.__proto__: "__proto__" is not a primary; intermediates are for primaries: ` +
-                    "cluster1",
-            ],
-        },
-        {
-            name: "a cluster named toString (not a DNS label)",
-            clusters: at(1, { name: "toString", apiServer: "https://c2.example.com:6443" }),
-            errors: [`${C}[1].name: "toString" is not ${dnsLabel}`],
-        },
-    ],
-    "6. null and empty": [
-        {
-            name: "network null on one cluster of a multi-network mesh",
-            clusters: at(1, { network: null }),
-            errors: [
-                `${C}: networks are named on some clusters but not on clusters[1]; name a network on every ` +
-                    "cluster (multi-network) or on none (single network)",
-            ],
-        },
-        {
-            name: "network empty on one cluster of a multi-network mesh",
-            clusters: at(1, { network: "" }),
-            errors: [
-                `${C}: networks are named on some clusters but not on clusters[1]; name a network on every ` +
-                    "cluster (multi-network) or on none (single network)",
-            ],
-        },
-        {
-            name: "an intermediate's key null",
-            mesh: externalIntermediates({ cert: testPki().intCert, key: null }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.key: required; set it with \`pulumi config set --secret --path ` +
-                    `'${M}.ca.intermediates.cluster1.key' "$(cat key.pem)"\``,
-            ],
-        },
-        {
-            name: "rootKey null beside a rootCert",
-            mesh: withCa({ rootCert: fakeCertPem("ROOT"), rootKey: null }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.rootCert: needs either a secret \`rootKey\` or \`intermediates\` for every primary`,
-            ],
-        },
-        {
-            name: "context null and no kubeconfig",
-            clusters: at(0, { context: null }),
-            errors: [
-                `${C}[0]: set exactly one of \`context\` (a context of your kubeconfig file) or \`kubeconfig\` ` +
-                    "(a secret)",
-            ],
-        },
-    ],
-    "7. certificates": [
-        {
-            name: "a root that is not a CA",
-            mesh: withCa({ rootCert: testPki().notCaCert, rootKey: "KEY" }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.rootCert: is not a CA certificate (basicConstraints CA:true); istiod cannot sign with it`,
-            ],
-        },
-        {
-            name: "an expired root",
-            mesh: withCa({ rootCert: testPki().rootCert, rootKey: "KEY" }),
-            secret: { mesh: true },
-            now: dayFromNow(4000),
-            errors: [
-                `${M}.ca.rootCert: expired on ${expiry(testPki().rootCert)}; ` +
-                    "renew the root before installing the mesh",
-            ],
-        },
-        {
-            name: "a root that expires before intermediates made today would",
-            mesh: withCa({ rootCert: testPki().shortRootCert, rootKey: "KEY" }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.rootCert: expires on ${expiry(testPki().shortRootCert)}, before intermediates issued today ` +
-                    `for intermediateValidityDays (730) would (${dayFromNow(730).toISOString().slice(0, 10)}); ` +
-                    "renew the root or shorten intermediateValidityDays",
-            ],
-        },
-        {
-            name: "an intermediate that is the root itself",
-            mesh: externalIntermediates({ cert: testPki().rootCert, key: testPki().rootKey }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.cert: is the root certificate itself; bring an intermediate issued ` +
-                    "by the root (each primary signs with its own)",
-            ],
-        },
-        {
-            name: "an intermediate whose key usage does not allow signing",
-            mesh: externalIntermediates({ cert: testPki().noSignCert }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.cert: its key usage does not allow signing certificates ` +
-                    "(keyCertSign); issue the intermediate with keyUsage keyCertSign, cRLSign",
-            ],
-        },
-        {
-            name: "an intermediate that outlives the root",
-            mesh: withCa({
-                rootCert: testPki().shortRootCert,
-                intermediates: { cluster1: { cert: testPki().outlivesRootCert, key: "KEY" } },
-            }),
-            secret: { mesh: true },
-            errors: [
-                `${M}.ca.intermediates.cluster1.cert: is valid until ${expiry(testPki().outlivesRootCert)}, after ` +
-                    `\`mesh.ca.rootCert\` expires (${expiry(testPki().shortRootCert)}); issue the intermediate for ` +
-                    "at most the root's remaining lifetime",
-            ],
-        },
-        {
-            name: "validity days past the year 9999",
-            mesh: withCa({ rootValidityDays: 3_000_000, intermediateValidityDays: 2_999_999 }),
-            now: new Date("2026-01-01T00:00:00Z"),
-            errors: [
-                `${M}.ca.rootValidityDays: 3000000 is more than 2912442 (the days from today to the end of 9999, ` +
-                    "the last year a certificate can name); use at most 2912442",
-                `${M}.ca.intermediateValidityDays: 2999999 is more than 2912442 (the days from today to the end of ` +
-                    "9999, the last year a certificate can name); use at most 2912442",
-            ],
-        },
-    ],
-    "8. numbers and quantities": [
-        {
-            name: "replicas beyond int32",
-            mesh: mesh({ controlPlane: { replicas: 2147483648 } }),
-            errors: [
-                `${M}.controlPlane.replicas: 2147483648 is more than 2147483647; use at most 2147483647`,
-            ],
-        },
-        {
-            name: "autoscale bounds beyond int32",
-            clusters: eastWest(0, { autoscale: { min: 1, max: 1e12 } }),
-            errors: [
-                `${C}[0].eastWest.autoscale.max: 1000000000000 is more than 2147483647; use at most 2147483647`,
-            ],
-        },
-        {
-            name: "requests above limits",
-            mesh: mesh({
-                controlPlane: {
-                    resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { cpu: 1, memory: "1Gi" } },
-                },
-            }),
-            errors: [
-                `${M}.controlPlane.resources.requests.cpu: 2 is more than the limit 1; Kubernetes refuses a request ` +
-                    "above its limit, raise the limit or lower the request",
-                `${M}.controlPlane.resources.requests.memory: 2Gi is more than the limit 1Gi; Kubernetes refuses a ` +
-                    "request above its limit, raise the limit or lower the request",
-            ],
-        },
-        {
-            name: "quantities outside the grammar",
-            mesh: mesh({
-                controlPlane: {
-                    resources: { requests: { cpu: "1.5.1", memory: "2GB" }, limits: { cpu: "1e" } },
-                },
-            }),
-            errors: [
-                notQuantity(`${M}.controlPlane.resources.requests.cpu`, '"1.5.1"'),
-                notQuantity(`${M}.controlPlane.resources.requests.memory`, '"2GB"'),
-                notQuantity(`${M}.controlPlane.resources.limits.cpu`, '"1e"'),
-            ],
-        },
-        {
-            name: "a negative quantity",
-            clusters: eastWest(0, { resources: { requests: { memory: "-1Gi" } } }),
-            errors: [
-                `${C}[0].eastWest.resources.requests.memory: "-1Gi" is negative; resources are never below 0`,
-            ],
-        },
-    ],
-    "9. duplicates across clusters": [
-        {
-            name: "two clusters with one context",
-            clusters: at(1, { context: "ctx-cluster1" }),
-            errors: [
-                `${C}[1].context: "ctx-cluster1" is also ${C}[0].context: both entries name one cluster; give ` +
-                    "each cluster of the mesh its own context",
-            ],
-        },
-        {
-            name: "two clusters with one API server, written two ways",
-            clusters: [
-                primary("cluster1", "network1", { apiServer: "https://API.example.com:443/" }),
-                remote("cluster2", "cluster1", "network2", { apiServer: "https://api.example.com" }),
-            ],
-            errors: [
-                `${C}[1].apiServer: "https://api.example.com" is also ${C}[0].apiServer: two clusters cannot share ` +
-                    "one API server; give each cluster its own address",
-            ],
-        },
-        {
-            name: "two east-west gateways at one address, written two ways",
-            clusters: [
-                primary("cluster1", "network1", { eastWest: { address: "fd00::1" } }),
-                remote("cluster2", "cluster1", "network2", { eastWest: { address: "fd00:0::0:1" } }),
-            ],
-            errors: [
-                `${C}[1].eastWest.address: "fd00:0::0:1" is also ${C}[0].eastWest.address: two east-west ` +
-                    "gateways cannot share one address; give each cluster its own",
-            ],
-        },
-    ],
-    "10. unknown and misspelt keys": [
-        {
-            name: "a misspelt top-level key beside the valid ones",
-            configKeys: [`${M}`, `${C}`, "istio-multicluster:cluster", "pulumi:disable-default-providers"],
-            errors: ["istio-multicluster:cluster: unknown key; did you mean `istio-multicluster:clusters`?"],
-        },
-        {
-            name: "a top-level key far from any",
-            configKeys: [`${M}`, `${C}`, "istio-multicluster:colour"],
-            errors: [
-                "istio-multicluster:colour: unknown key; this project reads: mesh, clusters, namespaces, security, services, externalServices, ingress, " +
-                    "smokeTest",
-            ],
-        },
-        {
-            name: "a path written as one key name",
-            configKeys: [`${M}`, `${C}`, "istio-multicluster:mesh.meshId"],
-            errors: [
-                "istio-multicluster:mesh.meshId: unknown key; to set part of `mesh`, run `pulumi config set --path " +
-                    "'istio-multicluster:mesh...'` (with --path, not as one key name)",
-            ],
-        },
-        {
-            name: "the project name misspelt",
-            configKeys: [`${M}`, `${C}`, "istio-multicluser:eastWest", "kubernetes:context"],
-            errors: [
-                '"istio-multicluser:eastWest": is in namespace "istio-multicluser", not this project\'s; did you ' +
-                    "mean `istio-multicluster:eastWest`?",
-            ],
-        },
-        {
-            name: "a YAML merge key that was not resolved",
-            mesh: mesh({ "<<": { meshId: "x" } }),
-            errors: [
-                `${M}["<<"]: unknown key; a YAML merge key must be resolved by the YAML reader; write the merged ` +
-                    "keys out",
-            ],
-        },
-    ],
-    "11. messages": [
-        {
-            name: "a 200 KB value: a short excerpt",
-            mesh: mesh({ meshId: "x".repeat(200_000) }),
-            errors: [
-                `${M}.meshId: "${"x".repeat(40)}…" (200000 characters) is longer than 63 characters; shorten it`,
-            ],
-        },
-        {
-            name: "control characters and a forged line in a value",
-            clusters: at(0, { network: "net\u001b[31m\u2028" }),
-            errors: [
-                `${C}[0].network: "net\\u001b[31m\\u2028" is not a Kubernetes label value (letters, digits, '-', ` +
-                    "'_', '.')",
-            ],
-        },
-        {
-            name: "a forged line in a key",
-            mesh: mesh({ "x\n  - istio-multicluster:mesh: fine": 1 }),
-            errors: [
-                `${M}["x\\u000a  - istio-multicluster:mesh: fine"]: unknown key; allowed keys are: meshId, ` +
-                    "trustDomain, istio, ca, controlPlane, eastWest",
-            ],
-        },
-    ],
-};
-
-describe("input hardening (issue 9)", () => {
-    for (const [group, rows] of Object.entries(refused)) {
-        describe(group, () => {
-            for (const row of rows) {
-                it(row.name, () => {
-                    const result = validateTopology(
-                        {
-                            ...rawConfig(
-                                "mesh" in row ? row.mesh : mesh(),
-                                "clusters" in row ? row.clusters : twoClusters(),
-                                row.secret,
-                            ),
-                            ...(row.configKeys ? { configKeys: row.configKeys } : {}),
-                        },
-                        row.now,
-                    );
-                    const errors = result.ok ? [] : result.errors;
-                    assert.deepEqual(errors, row.errors);
-                    for (const e of errors) {
-                        for (const secret of row.never ?? []) assert.ok(!e.includes(secret), `echoed: ${e}`);
-                        assert.ok(
-                            !/[\u0000-\u001f\u007f\u2028\u2029]/.test(e),
-                            `raw control character: ${e}`,
-                        );
-                        assert.ok(e.length < 600, `message of ${e.length} characters`);
-                    }
-                });
-            }
-        });
-    }
-});
-
-async function refusal(p: Promise<unknown>): Promise<PlanRefused> {
-    try {
-        await p;
-    } catch (e) {
-        assert.ok(e instanceof PlanRefused, `not a PlanRefused: ${String(e)}`);
-        return e;
-    }
-    assert.fail("the config was accepted");
+/** The prod stack file's topology, as the program reads it. */
+function prodTopology(): Topology {
+    const c = loadStackFile("prod");
+    const parse = (k: string) => {
+        const v = c.values[`istio-multicluster:${k}`];
+        return v === undefined ? undefined : (JSON.parse(v) as unknown);
+    };
+    return topologyOf({
+        mesh: parse("mesh"),
+        clusters: parse("clusters"),
+        namespaces: parse("namespaces"),
+        security: parse("security"),
+        hardening: parse("hardening"),
+        secret: { mesh: true, clusters: true },
+    });
 }
 
-/** Plans `config` and checks that no two resources share a URN (the planner refuses that too). */
-async function planned(config: StackConfig): Promise<Plan> {
-    const p = await plan(config);
-    const urns = p.resources.map((r) => r.urn);
-    assert.equal(new Set(urns).size, urns.length);
-    return p;
-}
+/** A NetworkPolicy's ingress rules as plain data (the spec is typed with the provider's Input types). */
+const rules = (p: { spec: { ingress?: unknown } }) => p.spec.ingress as { from?: unknown; ports: unknown }[];
 
-const names = (p: Plan, type: string) =>
-    p.resources
-        .filter((r) => r.type === type)
-        .map((r) => r.name)
-        .sort();
+const twoClusters = () => [primary("c1", "n1"), remote("c2", "c1", "n2")];
 
-describe("input hardening (issue 9): the whole program", () => {
-    describe("4. URN collisions", () => {
-        it("a primary named root keeps its key apart from the mesh's root key", async () => {
-            const p = await planned(
-                stackConfig(mesh(), [primary("root", "network1"), remote("cluster2", "root", "network2")]),
+describe("hardening", () => {
+    describe("validateHardening", () => {
+        it("is `full` with 25% headroom when absent, never off by omission", () => {
+            assert.deepEqual(validateHardening(undefined, undefined), {
+                settings: { mode: "full", headroomPercent: 25 },
+                errors: [],
+            });
+            assert.deepEqual(validateHardening({}, undefined).settings, {
+                mode: "full",
+                headroomPercent: 25,
+            });
+            assert.deepEqual(
+                validateHardening(
+                    { mode: "light", headroomPercent: 0, hpaCpuTarget: 60, apiServerRanges: ["10.0.0.0/8"] },
+                    undefined,
+                ).settings,
+                { mode: "light", headroomPercent: 0, hpaCpuTarget: 60, apiServerRanges: ["10.0.0.0/8"] },
             );
-            assert.deepEqual(names(p, "tls:index/privateKey:PrivateKey"), [
-                "mesh1-root-key",
-                "mesh1/root-key",
-            ]);
         });
 
-        it("a + b-in-c and a-in-b + c: four primaries, twelve remote secrets", async () => {
-            const p = await planned(
-                stackConfig(mesh(), [
-                    primary("a", "n1"),
-                    primary("b-in-c", "n2"),
-                    primary("a-in-b", "n3"),
-                    primary("c", "n4"),
-                ]),
-            );
-            const secrets = names(p, "kubernetes:core/v1:Secret").filter((n) => n.includes("/in/"));
-            assert.equal(secrets.length, 12);
-            assert.ok(secrets.includes("a/in/b-in-c") && secrets.includes("a-in-b/in/c"), secrets.join(" "));
-        });
+        const refused: [string, unknown, string[]][] = [
+            ["not a map", "full", [`${key}: must be a map such as \`{ mode: full }\`, got "full"`]],
+            [
+                "an unknown key and an unknown mode",
+                { mdoe: "full", mode: "strict" },
+                [
+                    `${key}.mdoe: unknown key; allowed keys are: mode, headroomPercent, quota, hpaCpuTarget, apiServerRanges`,
+                    `${key}.mode: "strict" is not one of: full, light, off`,
+                ],
+            ],
+            [
+                "a negative headroom",
+                { headroomPercent: -5 },
+                [`${key}.headroomPercent: must be a whole number from 0 to 1000, got -5`],
+            ],
+            [
+                "quota values that are not quantities",
+                { quota: { cpu: "lots", memory: "2x", pods: 0, gpus: 1 } },
+                [
+                    `${key}.quota.gpus: unknown key; allowed keys are: cpu, memory, pods`,
+                    `${key}.quota.cpu: "lots" is not a CPU quantity such as 8 or 4500m`,
+                    `${key}.quota.memory: "2x" is not a memory quantity such as 32Gi`,
+                    `${key}.quota.pods: must be a whole number of at least 1, got 0`,
+                ],
+            ],
+            [
+                "a quota where no quota is created",
+                { mode: "light", quota: { pods: 40 } },
+                [`${key}.quota: only \`mode: full\` creates a quota; remove \`quota\` or set \`mode: full\``],
+            ],
+            [
+                "an HPA target outside 1-100",
+                { hpaCpuTarget: 120 },
+                [`${key}.hpaCpuTarget: must be a whole percentage from 1 to 100, got 120`],
+            ],
+            [
+                "API server ranges that are not CIDRs",
+                { apiServerRanges: ["10.0.0.1", 7] },
+                [
+                    `${key}.apiServerRanges[0]: "10.0.0.1" is not a CIDR such as 10.0.0.0/8`,
+                    `${key}.apiServerRanges[1]: 7 is not a CIDR such as 10.0.0.0/8`,
+                ],
+            ],
+        ];
+        for (const [label, raw, errors] of refused) {
+            it(`refuses ${label}`, () => {
+                assert.deepEqual(validateHardening(raw, undefined), { errors });
+            });
+        }
 
-        it("a reader named reader-token next to a source named a-in", async () => {
-            const p = await planned(
-                stackConfig(mesh(), [
-                    primary("a", "n1"),
-                    primary("a-in", "n2"),
-                    primary("reader-token", "n3"),
-                ]),
-            );
-            const secrets = names(p, "kubernetes:core/v1:Secret");
-            assert.ok(secrets.includes("a-in-reader-token") && secrets.includes("a/in/reader-token"));
-        });
-
-        it("the planner refuses a program that registers one URN twice", async () => {
-            const program = () => {
-                new pulumi.ComponentResource("test:index:Thing", "twice");
-                new pulumi.ComponentResource("test:index:Thing", "twice");
-                return {};
-            };
-            await assert.rejects(evaluate(stackConfig(mesh(), twoClusters()), program), {
-                message:
-                    "the program registered 1 URN(s) more than once, which the engine refuses: " +
-                    "urn:pulumi:test::istio-multicluster::pulumi:pulumi:Stack$test:index:Thing::twice",
+        it("refuses a quota below what a cluster's components need at their peak, naming the need", () => {
+            const r = validateTopology({
+                ...rawConfig(mesh(), twoClusters()),
+                hardening: { quota: { cpu: "5", memory: "64Gi", pods: 10 } },
+            });
+            const need =
+                "istiod 10 pods (5 + surge) x 500m/2048Mi, east-west gateway 7 pods (5 + surge) x 100m/128Mi";
+            assert.deepEqual(r, {
+                ok: false,
+                errors: [
+                    `${key}.quota.cpu: 5 is below what istio-system needs in c1 (5700m: ${need}); raise it to ` +
+                        `at least 5700m, or remove it to use the derived quota`,
+                    `${key}.quota.pods: 10 is below what istio-system needs in c1 (17: ${need}); raise it to at ` +
+                        `least 17, or remove it to use the derived quota`,
+                ],
             });
         });
-    });
 
-    describe("5. prototype keys", () => {
-        it("a primary named constructor plans, its links and outputs keyed by its name", async () => {
-            const p = await planned(
-                stackConfig(mesh(), [primary("constructor", "n1"), remote("valueof", "constructor", "n2")]),
-            );
-            assert.deepEqual(p.outputs.links, { constructor: ["valueof"] });
-            assert.deepEqual(Object.keys(p.outputs.clusters as object), ["constructor", "valueof"]);
+        it("reports its problems with the rest of the config's, all at once", () => {
+            const r = validateTopology({
+                ...rawConfig(undefined, twoClusters()),
+                hardening: { mode: "none" },
+            });
+            assert.deepEqual(r, {
+                ok: false,
+                errors: [
+                    "istio-multicluster:mesh: required; set `meshId` and `istio.version` under it in Pulumi.<stack>.yaml",
+                    `${key}.mode: "none" is not one of: full, light, off`,
+                ],
+            });
         });
 
-        it("a primary named constructor plans with intermediates brought for it", async () => {
-            const p = await planned(
-                stackConfig(
-                    mesh({
-                        ca: {
-                            rootCert: fakeCertPem("ROOT"),
-                            intermediates: {
-                                constructor: { cert: fakeCertPem("INT1"), key: { secure: "v1:x" } },
-                            },
-                        },
-                    }),
-                    [primary("constructor", "n1"), remote("hasownproperty", "constructor", "n2")],
-                ),
-            );
-            assert.deepEqual(
-                names(p, "kubernetes:core/v1:Secret").filter((n) => n.endsWith("cacerts")),
-                ["mesh1-constructor-cacerts"],
-            );
+        it("the program refuses the stack, naming the path", async () => {
+            const p = await plan(
+                stackConfig(mesh(), twoClusters(), { extra: { [key]: { quota: { pods: 1 } } } }),
+            ).catch((e: Error) => e);
+            assert.ok(p instanceof Error, "the plan must be refused");
+            assert.match(p.message, /istio-multicluster:hardening\.quota\.pods: 1 is below/);
         });
     });
 
-    describe("10. unknown keys under the program, and in stack files", () => {
-        it("a misspelt top-level key is refused by the program itself", async () => {
-            const e = await refusal(
-                plan(stackConfig(mesh(), twoClusters(), { extra: { "istio-multicluster:cluster": [] } })),
-            );
-            assert.deepEqual(e.problems, [
-                "istio-multicluster:cluster: unknown key; did you mean `istio-multicluster:clusters`?",
+    describe("quantities", () => {
+        it("reads CPU in millicores and memory in bytes", () => {
+            assert.deepEqual(["500m", "2", "1.5", "2Gi"].map(milliCpu), [500, 2000, 1500, undefined]);
+            assert.deepEqual(["128Mi", "2Gi", "1G", "512", "1k", "5m"].map(bytesOf), [
+                134217728,
+                2147483648,
+                1e9,
+                512,
+                1000,
+                undefined,
             ]);
         });
+    });
 
-        it("a bare key without the project prefix beside the same key with it", () => {
-            assert.throws(
-                () =>
-                    stackConfigFromDocument(
-                        "t",
-                        {
-                            config: {
-                                "istio-multicluster:mesh": mesh(),
-                                mesh: mesh(),
-                                clusters: twoClusters(),
+    describe("what istio-system needs", () => {
+        it("prod: istiod 2..5 at 500m/2Gi with 100% surge, east-west 2..5 at 500m/512Mi with 25% surge", () => {
+            const t = prodTopology();
+            const primaryNeed = clusterNeed(t, "us-east");
+            assert.deepEqual(
+                primaryNeed.parts.map((p) => p.describe),
+                [
+                    "istiod 10 pods (5 + surge) x 500m/2Gi",
+                    "east-west gateway 7 pods (5 + surge) x 500m/512Mi",
+                ],
+            );
+            assert.deepEqual(
+                { cpu: primaryNeed.milliCpu, memory: primaryNeed.bytes / 2 ** 20, pods: primaryNeed.pods },
+                { cpu: 8500, memory: 24064, pods: 17 },
+            );
+            const edge = clusterNeed(t, "us-east-edge");
+            assert.deepEqual(
+                { cpu: edge.milliCpu, memory: edge.bytes / 2 ** 20, pods: edge.pods },
+                { cpu: 3500, memory: 3584, pods: 7 },
+            );
+        });
+
+        it("counts the ingress gateway where one runs, with the chart's defaults when config is silent", () => {
+            const t = topologyOf({
+                ...rawConfig(mesh({ controlPlane: { replicas: 2 } }), [primary("c1")]),
+                namespaces: [{ name: "sample" }],
+                services: [{ name: "hello", namespace: "sample", ports: [{ number: 80, protocol: "HTTP" }] }],
+                ingress: { hosts: [{ host: "h.example.com", service: "hello" }] },
+            });
+            const need = clusterNeed(t, "c1");
+            // One network, no remotes: no east-west gateway.
+            assert.deepEqual(
+                need.parts.map((p) => p.describe),
+                [
+                    "istiod 4 pods (2 + surge) x 500m/2048Mi",
+                    "ingress gateway 7 pods (5 + surge) x 100m/128Mi",
+                ],
+            );
+            assert.deepEqual({ cpu: need.milliCpu, pods: need.pods }, { cpu: 2700, pods: 11 });
+        });
+
+        it("the quota covers every component at max replicas plus surge, x its requests, for any sizing", () => {
+            const workload = fc.record(
+                {
+                    replicas: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+                    max: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+                    cpu: fc.option(fc.integer({ min: 1, max: 4000 }), { nil: undefined }),
+                    memory: fc.option(fc.integer({ min: 1, max: 8192 }), { nil: undefined }),
+                },
+                { requiredKeys: [] },
+            );
+            const asConfig = (w: { replicas?: number; max?: number; cpu?: number; memory?: number }) => ({
+                ...(w.max !== undefined
+                    ? { autoscale: { min: 1, max: w.max } }
+                    : w.replicas !== undefined
+                      ? { replicas: w.replicas }
+                      : {}),
+                ...(w.cpu !== undefined || w.memory !== undefined
+                    ? {
+                          resources: {
+                              requests: {
+                                  ...(w.cpu !== undefined ? { cpu: `${w.cpu}m` } : {}),
+                                  ...(w.memory !== undefined ? { memory: `${w.memory}Mi` } : {}),
+                              },
+                          },
+                      }
+                    : {}),
+            });
+            /** Independently: max replicas (chart default 5), surge, requests (chart defaults). */
+            const peak = (
+                w: { replicas?: number; max?: number; cpu?: number; memory?: number },
+                surge: number,
+                cpu: number,
+                memory: number,
+            ) => {
+                const max = w.max ?? w.replicas ?? 5;
+                const pods = max + Math.ceil((max * surge) / 100);
+                return { pods, cpu: pods * (w.cpu ?? cpu), memory: pods * (w.memory ?? memory) };
+            };
+            fc.assert(
+                fc.property(
+                    workload,
+                    workload,
+                    fc.integer({ min: 0, max: 100 }),
+                    (cp, ew, headroomPercent) => {
+                        const t = topologyOf({
+                            ...rawConfig(
+                                mesh({ controlPlane: asConfig(cp), eastWest: asConfig(ew) }),
+                                twoClusters(),
+                            ),
+                            hardening: { headroomPercent },
+                        });
+                        const [c1, c2] = hardeningPlan(t);
+                        const istiod = peak(cp, 100, 500, 2048);
+                        const gw = peak(ew, 25, 100, 128);
+                        const hard = (h: typeof c1) => h!.quota!.spec.hard as Record<string, string>;
+                        for (const [h, need] of [
+                            [c1, [istiod, gw]],
+                            [c2, [gw]],
+                        ] as const) {
+                            const sum = (k: "pods" | "cpu" | "memory") => need.reduce((s, n) => s + n[k], 0);
+                            assert.ok(milliCpu(hard(h)["requests.cpu"]!)! >= sum("cpu"));
+                            assert.ok(bytesOf(hard(h)["requests.memory"]!)! >= sum("memory") * 2 ** 20);
+                            assert.ok(Number(hard(h).pods) >= sum("pods"));
+                        }
+                    },
+                ),
+                { numRuns: 200 },
+            );
+        });
+    });
+
+    describe("objects", () => {
+        it("prod, a primary: both NetworkPolicies, the quota with 25% headroom, the LimitRange, the PriorityClass", () => {
+            const [usEast] = hardeningPlan(prodTopology());
+            assert.equal(usEast!.cluster.name, "us-east");
+            const managed = { "app.kubernetes.io/managed-by": "istio-multicluster" };
+            const anywhere = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
+            const tcp = (port: number) => ({ protocol: "TCP", port });
+            assert.deepEqual(usEast!.networkPolicies, [
+                {
+                    apiVersion: "networking.k8s.io/v1",
+                    kind: "NetworkPolicy",
+                    metadata: { name: "istiod-1-30-3-ingress", namespace: "istio-system", labels: managed },
+                    spec: {
+                        podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "1-30-3" } },
+                        policyTypes: ["Ingress"],
+                        ingress: [
+                            {
+                                from: [{ namespaceSelector: {} }],
+                                ports: [tcp(15010), tcp(15012), tcp(15014)],
                             },
+                            { from: anywhere, ports: [tcp(15017)] },
+                        ],
+                    },
+                },
+                {
+                    apiVersion: "networking.k8s.io/v1",
+                    kind: "NetworkPolicy",
+                    metadata: {
+                        name: "istio-eastwestgateway-ingress",
+                        namespace: "istio-system",
+                        labels: managed,
+                    },
+                    spec: {
+                        podSelector: {
+                            matchLabels: { app: "istio-eastwestgateway", istio: "eastwestgateway" },
                         },
-                        "Pulumi.t.yaml",
-                    ),
-                (e: unknown) => {
-                    assert.ok(e instanceof PlanRefused);
-                    assert.deepEqual(e.problems, [
-                        'Pulumi.t.yaml: config keys "istio-multicluster:mesh" and "mesh" are both ' +
-                            '"istio-multicluster:mesh"; keep one of them',
-                    ]);
-                    return true;
+                        policyTypes: ["Ingress"],
+                        ingress: [
+                            { from: anywhere, ports: [tcp(15021)] },
+                            { from: [{ namespaceSelector: {} }], ports: [tcp(15020)] },
+                            // us-east serves us-east-edge: istiod's ports too, from the configured ranges only.
+                            {
+                                from: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+                                ports: [tcp(15443), tcp(15012), tcp(15017)],
+                            },
+                        ],
+                    },
                 },
+            ]);
+            assert.deepEqual(usEast!.quota, {
+                apiVersion: "v1",
+                kind: "ResourceQuota",
+                metadata: { name: "istio-system-quota", namespace: "istio-system", labels: managed },
+                // 8500m, 24064Mi and 17 pods, plus 25%.
+                spec: { hard: { "requests.cpu": "10625m", "requests.memory": "30080Mi", pods: "22" } },
+            });
+            assert.deepEqual(usEast!.limitRange, {
+                apiVersion: "v1",
+                kind: "LimitRange",
+                metadata: { name: "istio-system-defaults", namespace: "istio-system", labels: managed },
+                spec: { limits: [{ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } }] },
+            });
+            assert.deepEqual(usEast!.priorityClass, {
+                apiVersion: "scheduling.k8s.io/v1",
+                kind: "PriorityClass",
+                metadata: { name: "istio-mesh-critical", labels: managed },
+                value: 1000000,
+                globalDefault: false,
+                preemptionPolicy: "PreemptLowerPriority",
+                description: "istiod and the Istio gateways of the mesh: scheduled before ordinary workloads",
+            });
+        });
+
+        it("prod, a remote: no istiod policy; its gateway admits 15443 only (it exposes no istiod)", () => {
+            const edge = hardeningPlan(prodTopology()).find((h) => h.cluster.name === "us-east-edge")!;
+            assert.deepEqual(
+                edge.networkPolicies.map((p) => p.metadata.name),
+                ["istio-eastwestgateway-ingress"],
+            );
+            assert.deepEqual(rules(edge.networkPolicies[0]!)[2], {
+                from: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+                ports: [{ protocol: "TCP", port: 15443 }],
+            });
+            assert.deepEqual(edge.quota!.spec.hard, {
+                "requests.cpu": "4375m",
+                "requests.memory": "4480Mi",
+                pods: "9",
+            });
+        });
+
+        it("one network: the gateway of a primary serving remotes admits 15012/15017 and no 15443; a raised quota wins; a remote running nothing gets no quota", () => {
+            const t = topologyOf({
+                ...rawConfig(mesh(), [primary("c1"), remote("c2", "c1")]),
+                hardening: {
+                    quota: { cpu: "64", memory: "256Gi", pods: 100 },
+                    apiServerRanges: ["192.0.2.0/24"],
+                },
+            });
+            const [c1, c2] = hardeningPlan(t);
+            assert.deepEqual(rules(c1!.networkPolicies[0]!)[1], {
+                from: [{ ipBlock: { cidr: "192.0.2.0/24" } }],
+                ports: [{ protocol: "TCP", port: 15017 }],
+            });
+            assert.deepEqual(rules(c1!.networkPolicies[1]!)[2]!.ports, [
+                { protocol: "TCP", port: 15012 },
+                { protocol: "TCP", port: 15017 },
+            ]);
+            assert.deepEqual(c1!.quota!.spec.hard, {
+                "requests.cpu": "64",
+                "requests.memory": "262144Mi",
+                pods: "100",
+            });
+            // The remote runs no east-west gateway on one network: nothing to admit, nothing of the mesh to run, so
+            // no quota (one of zero would refuse every pod), no LimitRange and no PriorityClass.
+            assert.deepEqual(
+                [c2!.networkPolicies, c2!.quota, c2!.limitRange, c2!.priorityClass, c2!.need.pods],
+                [[], undefined, undefined, undefined, 0],
             );
         });
 
-        it("a misspelt `config:`", () => {
-            assert.throws(
-                () => stackConfigFromDocument("t", { confg: { mesh: mesh() } }, "Pulumi.t.yaml"),
-                (e: unknown) => {
-                    assert.ok(e instanceof PlanRefused);
-                    assert.deepEqual(e.problems, [
-                        'Pulumi.t.yaml: "confg" is not a key of a stack file; did you mean `config`?',
-                    ]);
-                    return true;
-                },
+        it("light: the NetworkPolicies only; off: nothing", () => {
+            const light = hardeningPlan(
+                topologyOf({ ...rawConfig(mesh(), twoClusters()), hardening: { mode: "light" } }),
+            );
+            assert.deepEqual(
+                light.map((h) => [
+                    h.networkPolicies.map((p) => p.metadata.name),
+                    h.quota,
+                    h.limitRange,
+                    h.priorityClass,
+                ]),
+                [
+                    [["istiod-ingress", "istio-eastwestgateway-ingress"], undefined, undefined, undefined],
+                    [["istio-eastwestgateway-ingress"], undefined, undefined, undefined],
+                ],
+            );
+            const off = hardeningPlan(
+                topologyOf({ ...rawConfig(mesh(), twoClusters()), hardening: { mode: "off" } }),
+            );
+            assert.deepEqual(
+                off.map((h) => h.networkPolicies.length + (h.quota ? 1 : 0) + (h.priorityClass ? 1 : 0)),
+                [0, 0],
             );
         });
+    });
 
-        it("YAML merge keys are resolved as Pulumi's reader resolves them", async () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "merge-"));
-            try {
-                const file = path.join(dir, "Pulumi.merge.yaml");
-                fs.writeFileSync(
-                    file,
-                    [
-                        "config:",
-                        "  istio-multicluster:mesh:",
-                        "    meshId: mesh1",
-                        "    istio: { version: 1.30.3 }",
-                        "  istio-multicluster:clusters:",
-                        "    - &c1",
-                        "      name: cluster1",
-                        "      role: primary",
-                        "      network: network1",
-                        "      context: ctx-cluster1",
-                        "      apiServer: https://cluster1.example.com:6443",
-                        "    - <<: *c1",
-                        "      name: cluster2",
-                        "      role: remote",
-                        "      primary: cluster1",
-                        "      network: network2",
-                        "      context: ctx-cluster2",
-                        "      apiServer: https://cluster2.example.com:6443",
-                        "",
-                    ].join("\n"),
-                );
-                const merged = await planned(loadConfigFile(file, "test"));
-                const written = await planned(stackConfig(mesh(), twoClusters()));
-                assert.deepEqual(planDocument(merged), planDocument(written));
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+    describe("chart values", () => {
+        const labels = { app: "istiod", "istio.io/rev": "default" };
+        it("full: spread across zones (preferred) and nodes (required), the priority class, the HPA target", () => {
+            const s = { mode: "full", headroomPercent: 25, hpaCpuTarget: 70 } as const;
+            const spread = (key: string, when: string) => ({
+                maxSkew: 1,
+                topologyKey: key,
+                whenUnsatisfiable: when,
+                labelSelector: { matchLabels: labels },
+                matchLabelKeys: ["pod-template-hash"],
+                nodeTaintsPolicy: "Honor",
+            });
+            assert.deepEqual(istiodHardeningValues(s, undefined), {
+                topologySpreadConstraints: [
+                    spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
+                    spread("kubernetes.io/hostname", "DoNotSchedule"),
+                ],
+                cpu: { targetAverageUtilization: 70 },
+                global: { priorityClassName: "istio-mesh-critical" },
+            });
+            assert.deepEqual(gatewayHardeningValues(s, { istio: "x" }), {
+                topologySpreadConstraints: spreadConstraints({ istio: "x" }, "full"),
+                autoscaling: { targetCPUUtilizationPercentage: 70 },
+                priorityClassName: "istio-mesh-critical",
+            });
+        });
+
+        it("light: preferred spread only; off: nothing", () => {
+            const light = istiodHardeningValues({ mode: "light", headroomPercent: 25 }, "r1");
+            assert.deepEqual(Object.keys(light), ["topologySpreadConstraints"]);
+            assert.deepEqual(
+                light.topologySpreadConstraints!.map((c) => c.whenUnsatisfiable),
+                ["ScheduleAnyway", "ScheduleAnyway"],
+            );
+            assert.deepEqual(gatewayHardeningValues({ mode: "off", headroomPercent: 25 }, {}), {});
+        });
+
+        it("merge into the role's values like Helm: maps merge, everything else is replaced", () => {
+            assert.deepEqual(
+                mergeValues<Record<string, unknown>>(
+                    { global: { meshID: "m", network: "n" }, autoscaling: { enabled: false }, list: [1] },
+                    {
+                        global: { priorityClassName: "p" },
+                        autoscaling: { targetCPUUtilizationPercentage: 70 },
+                        list: [2],
+                    },
+                ),
+                {
+                    global: { meshID: "m", network: "n", priorityClassName: "p" },
+                    autoscaling: { enabled: false, targetCPUUtilizationPercentage: 70 },
+                    list: [2],
+                },
+            );
         });
     });
 });

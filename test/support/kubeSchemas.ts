@@ -27,6 +27,10 @@ const roots: Record<string, string> = {
     "v1/Secret": "V1Secret",
     "apps/v1/Deployment": "V1Deployment",
     "batch/v1/Job": "V1Job",
+    "networking.k8s.io/v1/NetworkPolicy": "V1NetworkPolicy",
+    "v1/ResourceQuota": "V1ResourceQuota",
+    "v1/LimitRange": "V1LimitRange",
+    "scheduling.k8s.io/v1/PriorityClass": "V1PriorityClass",
 };
 
 function model(name: string): Model | undefined {

@@ -96,9 +96,9 @@ describe("verify", function () {
     const stackFile = (clusters: unknown[], extra: Record<string, unknown> = {}) => {
         const dev = YAML.parse(fs.readFileSync(devFile, "utf8")) as { config: Record<string, unknown> };
         // The dev stack's clusters replaced: its smoke test, namespaces and services (whose regions are the dev
-        // clusters') go too, unless a test gives its own.
+        // clusters') and its observability hub (a dev cluster) go too, unless a test gives its own.
         const config: Record<string, unknown> = { ...dev.config };
-        for (const k of ["smokeTest", "namespaces", "security", "services"])
+        for (const k of ["smokeTest", "namespaces", "security", "services", "observability"])
             delete config[`istio-multicluster:${k}`];
         Object.assign(config, { "istio-multicluster:clusters": clusters }, extra);
         return writeFile(
