@@ -196,6 +196,30 @@ export interface Res {
     readonly source: PolicyResource;
 }
 
+const knownPropsMade = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * `known(props)`, deep-frozen, made once per props object: where one props object is handed to many policies
+ * (the offline plan's runner shares one per resource), they share one plain copy, which none can change.
+ */
+export function knownProps(props: unknown): Record<string, unknown> {
+    if (props === null || typeof props !== "object") return (known(props) ?? {}) as Record<string, unknown>;
+    let made = knownPropsMade.get(props);
+    if (made === undefined) {
+        made = deepFreeze((known(props) ?? {}) as Record<string, unknown>);
+        knownPropsMade.set(props, made);
+    }
+    return made;
+}
+
+function deepFreeze<T>(v: T): T {
+    if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const x of Object.values(v)) deepFreeze(x);
+    }
+    return v;
+}
+
 /** Every resource of a stack validation, props plain, in the engine's order. */
 export function stackResources(resources: readonly PolicyResource[]): Res[] {
     return resources.map((r) => ({
@@ -203,7 +227,7 @@ export function stackResources(resources: readonly PolicyResource[]): Res[] {
         name: r.name,
         urn: r.urn,
         cluster: clusterOf(r),
-        props: (known(r.props) ?? {}) as Record<string, unknown>,
+        props: knownProps(r.props),
         protect: r.opts.protect,
         source: r,
     }));
@@ -216,7 +240,7 @@ export function resourceOf(args: ResourceValidationArgs): Omit<Res, "source"> {
         name: args.name,
         urn: args.urn,
         cluster: clusterOf(args),
-        props: (known(args.props) ?? {}) as Record<string, unknown>,
+        props: knownProps(args.props),
         protect: args.opts.protect,
     };
 }

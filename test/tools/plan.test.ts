@@ -167,6 +167,25 @@ describe("plan", () => {
     });
 
     describe("the CLI", () => {
+        it("drops stack traces and source maps in its own process only, unless PLAN_STACK_TRACES=1", () => {
+            const probe = (env: Record<string, string>) =>
+                spawnSync(
+                    process.execPath,
+                    [
+                        "--import",
+                        "tsx",
+                        "-e",
+                        "require('./tools/plan').dropStackTraces(); " +
+                            "console.log(Error.stackTraceLimit, process.sourceMapsEnabled)",
+                    ],
+                    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } },
+                ).stdout.trim();
+            assert.equal(probe({ PLAN_STACK_TRACES: "" }), "0 false");
+            assert.equal(probe({ PLAN_STACK_TRACES: "1" }), "10 true");
+            // Importing the CLI's module (as the tests do) changes nothing.
+            assert.ok(Error.stackTraceLimit > 0);
+        });
+
         it("--stack dev --json: exit 0 and the plan document, as planDocument makes it, with the policy results", async () => {
             const run = cli("--stack", "dev", "--json");
             assert.equal(run.status, 0, run.stderr);
