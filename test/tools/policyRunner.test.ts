@@ -13,7 +13,14 @@ import {
     sharedProps,
 } from "../../tools/policyRunner";
 import { knownProps, UNKNOWN } from "../../policies/lib";
-import { loadConfigFile, loadStackFile, plan, PlannedResource } from "../../tools/planner";
+import { benchConfig } from "../../tools/bench";
+import {
+    loadConfigFile,
+    loadStackFile,
+    plan,
+    PlannedResource,
+    stackConfigFromDocument,
+} from "../../tools/planner";
 
 const repo = path.resolve(__dirname, "../..");
 const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -144,8 +151,6 @@ describe("policy runner", () => {
 
     it("the pack on a 10-primary mesh: the same results as each policy run alone on fresh props", async function () {
         this.timeout(60_000);
-        const { benchConfig } = await import("../../tools/bench");
-        const { stackConfigFromDocument } = await import("../../tools/planner");
         const p = await plan(stackConfigFromDocument("mesh10", benchConfig("multi-primary", 10), "t"));
         const together = await evaluatePolicies(p.resources, {});
         const alone = [];
