@@ -296,7 +296,9 @@ export function dropStackTraces(env: NodeJS.ProcessEnv = process.env): void {
 if (require.main === module) {
     dropStackTraces();
     main().then(
-        (code) => process.exit(code),
+        // Exit once stdout is flushed: to a pipe it is written asynchronously, and exiting at once would cut a
+        // large plan short.
+        (code) => process.stdout.write("", () => process.exit(code)),
         (e: unknown) => {
             process.stderr.write(`plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
             process.exit(1);

@@ -167,6 +167,21 @@ describe("plan", () => {
     });
 
     describe("the CLI", () => {
+        it("--json into a pipe read slowly: the whole document, past the pipe's 64 KiB buffer", () => {
+            // The reader sleeps first, so the pipe is full when the plan is done: exiting before stdout is
+            // flushed would cut the document at 64 KiB.
+            const run = spawnSync(
+                "sh",
+                [
+                    "-c",
+                    `"${process.execPath}" --import tsx tools/plan.ts --stack prod --json </dev/null | (sleep 1; cat)`,
+                ],
+                { cwd: repoRoot, encoding: "utf8", timeout: 30_000 },
+            );
+            assert.ok(run.stdout.length > 65536, `${run.stdout.length} bytes`);
+            assert.doesNotThrow(() => JSON.parse(run.stdout));
+        });
+
         it("drops stack traces and source maps in its own process only, unless PLAN_STACK_TRACES=1", () => {
             const probe = (env: Record<string, string>) =>
                 spawnSync(
