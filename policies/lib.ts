@@ -317,6 +317,11 @@ export const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const multiClusterLabel = "istio/multiCluster";
 /** The annotation naming a remote secret's cluster. */
 export const clusterAnnotation = "networking.istio.io/cluster";
+/**
+ * The remote Secret of the `per-reader` layout (`mesh.remoteSecrets: per-reader`): one per reading primary,
+ * every data key a cluster it reads. The `per-cluster` layout names each `istio-remote-secret-<cluster>`.
+ */
+export const perReaderSecretName = "istio-remote-secrets";
 
 /** Whether a Secret's props make it a remote secret (by label or by Istio's naming). */
 export function isRemoteSecret(props: Record<string, unknown>): boolean {

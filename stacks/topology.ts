@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
+import type { RemoteSecretLayout } from "./remoteSecrets";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -109,6 +110,8 @@ export interface MeshSettings {
     readonly istio: IstioSettings;
     readonly ca: CaSettings;
     readonly controlPlane: WorkloadSettings;
+    /** `mesh.remoteSecrets` (stacks/remoteSecrets.ts); absent: `per-cluster`. */
+    readonly remoteSecrets?: RemoteSecretLayout;
 }
 
 /** How the program reaches one cluster's API server. Exactly one of the two. */

@@ -8,6 +8,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readSmokeTest } from "./smokeTest";
+import { maxClustersPerReaderSecret, remoteSecretLayouts } from "./remoteSecrets";
 import {
     CaMode,
     CaSettings,
@@ -565,7 +566,16 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     } else {
         mesh = raw.mesh;
     }
-    r.knownKeys(mesh, meshPath, ["meshId", "trustDomain", "istio", "ca", "controlPlane", "eastWest"]);
+    r.knownKeys(mesh, meshPath, [
+        "meshId",
+        "trustDomain",
+        "istio",
+        "ca",
+        "controlPlane",
+        "eastWest",
+        "remoteSecrets",
+    ]);
+    const remoteSecrets = r.oneOf(mesh, "remoteSecrets", meshPath, remoteSecretLayouts);
     const meshGiven = isObject(raw.mesh);
     const meshId = meshGiven ? r.dnsLabel(mesh, "meshId", meshPath, true) : undefined;
     const trustDomain =
@@ -813,6 +823,13 @@ export function validateTopology(raw: RawConfig): ValidationResult {
     );
     r.errors.push(...smoke.errors);
 
+    if (remoteSecrets === "per-reader" && rawClusters.length - 1 > maxClustersPerReaderSecret) {
+        r.fail(
+            `${meshPath}.remoteSecrets`,
+            `per-reader puts ${rawClusters.length - 1} kubeconfigs in each primary's one Secret, more than the ` +
+                `${maxClustersPerReaderSecret} that fit in Kubernetes' 1 MiB Secret limit; use per-cluster`,
+        );
+    }
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         return { ok: false, errors: r.errors };
     }
@@ -828,6 +845,7 @@ export function validateTopology(raw: RawConfig): ValidationResult {
                 istio: prune({ version, revision, defaultTag }),
                 ca,
                 controlPlane,
+                ...(remoteSecrets === "per-reader" ? { remoteSecrets } : {}),
             },
             clusters,
             namespaces: sec.namespaces,

@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { floorShape, isComponentType, PlanDocLike } from "./benchFloor";
 import { longestChain } from "./graph";
 import type { PlannedResource } from "./planner";
+import type { RemoteSecretLayout } from "../stacks/remoteSecrets";
 
 /** The meshes the bench plans. */
 export type Shape = "multi-primary" | "primary-remote" | "regional";
@@ -25,8 +26,11 @@ export type Shape = "multi-primary" | "primary-remote" | "regional";
 /** Clusters per region in a regional mesh: one primary and ten remotes. */
 export const regionSize = 11;
 
-/** A mesh of `n` clusters of the given shape (`regional`: `n` a multiple of `regionSize`). */
-export function benchConfig(shape: Shape, n: number): Record<string, unknown> {
+/**
+ * A mesh of `n` clusters of the given shape (`regional`: `n` a multiple of `regionSize`), with remote secrets
+ * in the given layout (`mesh.remoteSecrets`; not set when absent).
+ */
+export function benchConfig(shape: Shape, n: number, layout?: RemoteSecretLayout): Record<string, unknown> {
     if (shape === "regional" && n % regionSize !== 0) {
         throw new Error(`a regional mesh has ${regionSize} clusters per region; ${n} is not a multiple`);
     }
@@ -48,7 +52,11 @@ export function benchConfig(shape: Shape, n: number): Record<string, unknown> {
     });
     return {
         config: {
-            "istio-multicluster:mesh": { meshId: "bench", istio: { version: "1.30.3" } },
+            "istio-multicluster:mesh": {
+                meshId: "bench",
+                istio: { version: "1.30.3" },
+                ...(layout ? { remoteSecrets: layout } : {}),
+            },
             "istio-multicluster:clusters": clusters,
             ...benchTraffic(clusters.map((c) => c.region)),
         },
