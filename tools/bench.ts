@@ -102,6 +102,8 @@ function benchTraffic(clusterRegions: readonly string[]): Record<string, unknown
 export interface Size {
     readonly shape: Shape;
     readonly clusters: number;
+    /** `mesh.remoteSecrets`; absent: not set (per-cluster). */
+    readonly layout?: RemoteSecretLayout;
 }
 
 /** The full bench: up to 100 clusters. */
@@ -109,6 +111,7 @@ export const fullSizes: readonly Size[] = [
     ...[2, 10, 25, 50, 100].map((clusters): Size => ({ shape: "multi-primary", clusters })),
     ...[2, 10, 50, 100].map((clusters): Size => ({ shape: "primary-remote", clusters })),
     { shape: "regional", clusters: 5 * regionSize },
+    ...[50, 100].map((clusters): Size => ({ shape: "multi-primary", clusters, layout: "per-reader" })),
 ];
 
 /** `--quick`: small sizes only, for a check that must stay fast. */
@@ -126,8 +129,8 @@ export interface BenchArgs {
 }
 
 const benchUsage =
-    "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[,...]] [--write-readme]; " +
-    "shapes: multi-primary, primary-remote, regional";
+    "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
+    "[--write-readme]; shapes: multi-primary, primary-remote, regional";
 
 /** Parses the bench's command line; throws with the usage on anything it does not know. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -153,7 +156,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
             if (v === undefined) throw new Error(`--only needs sizes. ${benchUsage}`);
             only = true;
             sizes = v.split(",").map((s) => {
-                const m = /^(multi-primary|primary-remote|regional):([1-9][0-9]*)$/.exec(s);
+                const m =
+                    /^(multi-primary|primary-remote|regional):([1-9][0-9]*)(:per-reader|:per-cluster)?$/.exec(
+                        s,
+                    );
                 const clusters = Number(m?.[2]);
                 if (
                     !m ||
@@ -162,7 +168,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
                 ) {
                     throw new Error(`--only ${JSON.stringify(s)}: not <shape>:<clusters>. ${benchUsage}`);
                 }
-                return { shape: m[1] as Shape, clusters };
+                const layout = m[3]?.slice(1) as RemoteSecretLayout | undefined;
+                return { shape: m[1] as Shape, clusters, ...(layout ? { layout } : {}) };
             });
         } else {
             throw new Error(`unknown argument ${JSON.stringify(a).slice(0, 80)}. ${benchUsage}`);
@@ -220,9 +227,12 @@ export interface Row extends Size {
 
 /** How a size reads in the table. */
 export function meshLabel(s: Size): string {
-    if (s.shape === "multi-primary") return `${s.clusters} primaries`;
-    if (s.shape === "regional") return `${s.clusters / regionSize} × (1 primary + ${regionSize - 1} remotes)`;
-    return `1 primary + ${s.clusters - 1} remote${s.clusters === 2 ? "" : "s"}`;
+    const layout = s.layout ? `, ${s.layout}` : "";
+    if (s.shape === "multi-primary") return `${s.clusters} primaries${layout}`;
+    if (s.shape === "regional") {
+        return `${s.clusters / regionSize} × (1 primary + ${regionSize - 1} remotes)${layout}`;
+    }
+    return `1 primary + ${s.clusters - 1} remote${s.clusters === 2 ? "" : "s"}${layout}`;
 }
 
 /** The Markdown table of the rows. */
@@ -288,8 +298,8 @@ function timed(script: string, args: readonly string[], okCodes: readonly number
 
 /** Plans and floors one size `runs` times, alternating; progress on stderr. */
 function benchSize(size: Size, runs: number, label: string, tmp: string): Row {
-    const config = path.join(tmp, `${size.shape}-${size.clusters}.yaml`);
-    fs.writeFileSync(config, JSON.stringify(benchConfig(size.shape, size.clusters)));
+    const config = path.join(tmp, `${size.shape}-${size.clusters}-${size.layout ?? "default"}.yaml`);
+    fs.writeFileSync(config, JSON.stringify(benchConfig(size.shape, size.clusters, size.layout)));
     const shapeFile = path.join(tmp, "shape.json");
     const plans: { seconds: number; mib: number }[] = [];
     const floors: { seconds: number; mib: number }[] = [];

@@ -39,6 +39,19 @@ describe("bench", () => {
                 "c13:c12:region2",
             ]);
         });
+        it("sets mesh.remoteSecrets only when given a layout", () => {
+            const meshOf = (d: Record<string, unknown>) =>
+                (d.config as Record<string, unknown>)["istio-multicluster:mesh"];
+            assert.deepEqual(meshOf(benchConfig("multi-primary", 2)), {
+                meshId: "bench",
+                istio: { version: "1.30.3" },
+            });
+            assert.deepEqual(meshOf(benchConfig("multi-primary", 2, "per-reader")), {
+                meshId: "bench",
+                istio: { version: "1.30.3" },
+                remoteSecrets: "per-reader",
+            });
+        });
         it("a full mesh has only primaries; primary-remote one primary", () => {
             assert.deepEqual(
                 clustersOf(benchConfig("multi-primary", 3)).map((c) => c.role),
@@ -61,7 +74,7 @@ describe("bench", () => {
         it("defaults to every size up to 100 clusters, three runs", () => {
             assert.deepEqual(parseBenchArgs([]), { sizes: fullSizes, runs: 3, writeReadme: false });
             assert.deepEqual(
-                fullSizes.map((s) => `${s.shape}:${s.clusters}`),
+                fullSizes.map((s) => `${s.shape}:${s.clusters}${s.layout ? `:${s.layout}` : ""}`),
                 [
                     "multi-primary:2",
                     "multi-primary:10",
@@ -73,23 +86,28 @@ describe("bench", () => {
                     "primary-remote:50",
                     "primary-remote:100",
                     "regional:55",
+                    "multi-primary:50:per-reader",
+                    "multi-primary:100:per-reader",
                 ],
             );
         });
         it("--quick, --runs, --only", () => {
             assert.deepEqual(parseBenchArgs(["--quick"]), { sizes: quickSizes, runs: 3, writeReadme: false });
-            assert.deepEqual(parseBenchArgs(["--only", "multi-primary:50,regional:55", "--runs", "5"]), {
-                sizes: [
-                    { shape: "multi-primary", clusters: 50 },
-                    { shape: "regional", clusters: 55 },
-                ],
-                runs: 5,
-                writeReadme: false,
-            });
+            assert.deepEqual(
+                parseBenchArgs(["--only", "multi-primary:50:per-reader,regional:55", "--runs", "5"]),
+                {
+                    sizes: [
+                        { shape: "multi-primary", clusters: 50, layout: "per-reader" },
+                        { shape: "regional", clusters: 55 },
+                    ],
+                    runs: 5,
+                    writeReadme: false,
+                },
+            );
         });
         it("refuses what it does not know, and a README table from less than the full bench", () => {
             const usage =
-                "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[,...]] " +
+                "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
                 "[--write-readme]; shapes: multi-primary, primary-remote, regional";
             const cases: [string[], string][] = [
                 [["--fast"], `unknown argument "--fast". ${usage}`],
@@ -126,6 +144,10 @@ describe("bench", () => {
             runs: 3,
         };
         assert.equal(meshLabel(row), "5 × (1 primary + 10 remotes)");
+        assert.equal(
+            meshLabel({ shape: "multi-primary", clusters: 100, layout: "per-reader" }),
+            "100 primaries, per-reader",
+        );
         assert.equal(
             renderTable([row]).split("\n")[2],
             "| 5 × (1 primary + 10 remotes) | 55 | 1000 | 50 | 10 | 6.00 | 4.00 | 1.50x | 400 | 300 |",
