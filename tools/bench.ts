@@ -126,11 +126,13 @@ export interface BenchArgs {
     readonly sizes: readonly Size[];
     readonly runs: number;
     readonly writeReadme: boolean;
+    /** Run the floor as the plan process runs (no stack traces, no source maps), not with the SDK's defaults. */
+    readonly floorLikePlan: boolean;
 }
 
 const benchUsage =
     "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
-    "[--write-readme]; shapes: multi-primary, primary-remote, regional";
+    "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional";
 
 /** Parses the bench's command line; throws with the usage on anything it does not know. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -139,6 +141,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     let writeReadme = false;
     let quick = false;
     let only = false;
+    let floorLikePlan = false;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]!;
         if (a === "--quick") {
@@ -146,6 +149,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
             sizes = quickSizes;
         } else if (a === "--write-readme") {
             writeReadme = true;
+        } else if (a === "--floor-like-plan") {
+            floorLikePlan = true;
         } else if (a === "--runs") {
             const v = argv[++i];
             if (v === undefined || !/^[1-9][0-9]*$/.test(v))
@@ -176,10 +181,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         }
     }
     if (quick && only) throw new Error(`give --quick or --only, not both. ${benchUsage}`);
-    if (writeReadme && (quick || only || runs < 3)) {
-        throw new Error(`--write-readme needs the full bench (every size, at least 3 runs). ${benchUsage}`);
+    if (writeReadme && (quick || only || runs < 3 || floorLikePlan)) {
+        throw new Error(
+            `--write-readme needs the full bench (every size, at least 3 runs, the SDK's floor). ${benchUsage}`,
+        );
     }
-    return { sizes, runs, writeReadme };
+    return { sizes, runs, writeReadme, floorLikePlan };
 }
 
 /** The median of the values (the mean of the middle two for an even count). */
@@ -297,7 +304,8 @@ function timed(script: string, args: readonly string[], okCodes: readonly number
 }
 
 /** Plans and floors one size `runs` times, alternating; progress on stderr. */
-function benchSize(size: Size, runs: number, label: string, tmp: string): Row {
+function benchSize(size: Size, args: BenchArgs, label: string, tmp: string): Row {
+    const { runs } = args;
     const config = path.join(tmp, `${size.shape}-${size.clusters}-${size.layout ?? "default"}.yaml`);
     fs.writeFileSync(config, JSON.stringify(benchConfig(size.shape, size.clusters, size.layout)));
     const shapeFile = path.join(tmp, "shape.json");
@@ -313,7 +321,7 @@ function benchSize(size: Size, runs: number, label: string, tmp: string): Row {
             fs.writeFileSync(shapeFile, JSON.stringify(floorShape(doc)));
         }
         plans.push(p);
-        const f = timed("tools/benchFloor.ts", [shapeFile], [0], tmp);
+        const f = timed("tools/benchFloor.ts", [shapeFile, ...(args.floorLikePlan ? ["--like-plan"] : [])], [0], tmp);
         const { readMillis } = JSON.parse(f.stdout) as { readMillis: number };
         floors.push({ seconds: f.seconds - readMillis / 1000, mib: f.mib });
         process.stderr.write(
@@ -337,8 +345,11 @@ function main(): void {
     const args = parseBenchArgs(process.argv.slice(2));
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
     try {
-        const rows = args.sizes.map((s, i) => benchSize(s, args.runs, `${i + 1}/${args.sizes.length}`, tmp));
-        const block = `${machineLine()}; medians of ${args.runs} runs.\n\n${renderTable(rows)}`;
+        const rows = args.sizes.map((s, i) => benchSize(s, args, `${i + 1}/${args.sizes.length}`, tmp));
+        const floor = args.floorLikePlan
+            ? "the floor run as the plan runs (no stack traces, no source maps)"
+            : "the floor with the SDK's defaults (stack traces, source maps under tsx)";
+        const block = `${machineLine()}; medians of ${args.runs} runs; ${floor}.\n\n${renderTable(rows)}`;
         process.stdout.write(block);
         if (args.writeReadme) {
             const file = path.join(root, "README.md");

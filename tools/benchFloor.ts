@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
 import { mocksFor } from "./planner";
+import { dropStackTraces } from "./stackTraces";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -143,9 +144,11 @@ export async function runFloor(
 if (require.main === module) {
     const file = process.argv[2];
     if (!file) {
-        process.stderr.write("usage: node --import tsx tools/benchFloor.ts <shape.json>\n");
+        process.stderr.write("usage: node --import tsx tools/benchFloor.ts <shape.json> [--like-plan]\n");
         process.exit(1);
     }
+    // The SDK's defaults unless asked to run as the plan process does (no stack traces, no source maps).
+    if (process.argv[3] === "--like-plan") dropStackTraces();
     const started = process.hrtime.bigint();
     const shape = JSON.parse(fs.readFileSync(file, "utf8")) as FloorResource[];
     // Reading the shape is the bench's doing, not the SDK's: reported so the bench can take it out.

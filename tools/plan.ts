@@ -27,6 +27,9 @@ import {
     Violation,
 } from "./policyRunner";
 import { renderTree } from "./render";
+import { dropStackTraces } from "./stackTraces";
+
+export { dropStackTraces };
 
 /** The largest file the plan reads whole (a stack config, a policy config, a base plan): 16 MiB. */
 export const maxInputBytes = 16 * 1024 * 1024;
@@ -279,18 +282,6 @@ async function main(): Promise<number> {
         }
         throw e;
     }
-}
-
-/**
- * For the plan process only: the SDK records a stack trace for every promise it makes (for its leak report)
- * and one per resource (its source position), and under tsx each is mapped through source maps: a third of a
- * large plan's time. The plan prints messages, never a stack, and the engine it stands in for reads no source
- * positions, so the output is the same without them. `PLAN_STACK_TRACES=1` keeps them, to debug a crash.
- */
-export function dropStackTraces(env: NodeJS.ProcessEnv = process.env): void {
-    if (env.PLAN_STACK_TRACES === "1") return;
-    Error.stackTraceLimit = 0;
-    process.setSourceMapsEnabled(false);
 }
 
 if (require.main === module) {

@@ -72,7 +72,12 @@ describe("bench", () => {
 
     describe("parseBenchArgs", () => {
         it("defaults to every size up to 100 clusters, three runs", () => {
-            assert.deepEqual(parseBenchArgs([]), { sizes: fullSizes, runs: 3, writeReadme: false });
+            assert.deepEqual(parseBenchArgs([]), {
+                sizes: fullSizes,
+                runs: 3,
+                writeReadme: false,
+                floorLikePlan: false,
+            });
             assert.deepEqual(
                 fullSizes.map((s) => `${s.shape}:${s.clusters}${s.layout ? `:${s.layout}` : ""}`),
                 [
@@ -92,7 +97,12 @@ describe("bench", () => {
             );
         });
         it("--quick, --runs, --only", () => {
-            assert.deepEqual(parseBenchArgs(["--quick"]), { sizes: quickSizes, runs: 3, writeReadme: false });
+            assert.deepEqual(parseBenchArgs(["--quick"]), {
+                sizes: quickSizes,
+                runs: 3,
+                writeReadme: false,
+                floorLikePlan: false,
+            });
             assert.deepEqual(
                 parseBenchArgs(["--only", "multi-primary:50:per-reader,regional:55", "--runs", "5"]),
                 {
@@ -102,13 +112,15 @@ describe("bench", () => {
                     ],
                     runs: 5,
                     writeReadme: false,
+                    floorLikePlan: false,
                 },
             );
+            assert.equal(parseBenchArgs(["--floor-like-plan"]).floorLikePlan, true);
         });
         it("refuses what it does not know, and a README table from less than the full bench", () => {
             const usage =
                 "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
-                "[--write-readme]; shapes: multi-primary, primary-remote, regional";
+                "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional";
             const cases: [string[], string][] = [
                 [["--fast"], `unknown argument "--fast". ${usage}`],
                 [["--runs", "0"], `--runs needs a count. ${usage}`],
@@ -117,7 +129,11 @@ describe("bench", () => {
                 [["--quick", "--only", "multi-primary:2"], `give --quick or --only, not both. ${usage}`],
                 [
                     ["--quick", "--write-readme"],
-                    `--write-readme needs the full bench (every size, at least 3 runs). ${usage}`,
+                    `--write-readme needs the full bench (every size, at least 3 runs, the SDK's floor). ${usage}`,
+                ],
+                [
+                    ["--floor-like-plan", "--write-readme"],
+                    `--write-readme needs the full bench (every size, at least 3 runs, the SDK's floor). ${usage}`,
                 ],
             ];
             for (const [argv, message] of cases) assert.throws(() => parseBenchArgs(argv), { message });
