@@ -6,6 +6,8 @@
  * Exit codes: 0 the plan was made; 1 the config or the command line was refused (every problem on stderr);
  * 2 a mandatory policy violation.
  */
+// First: before anything loads @pulumi/pulumi (and only when this file is the program, not for tests).
+import "./lazySdk";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { diffPlans, planAtCommit, PlanDoc, readPlanDoc, renderDiffMarkdown, resolveCommit } from "./diff";

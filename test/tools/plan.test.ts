@@ -182,6 +182,31 @@ describe("plan", () => {
             assert.doesNotThrow(() => JSON.parse(run.stdout));
         });
 
+        it("defers the SDK modules a plan never calls, which still load on first use", () => {
+            const probe = (script: string) =>
+                spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+                    cwd: repoRoot,
+                    encoding: "utf8",
+                });
+            const loaded =
+                "console.log(['/automation/localWorkspace', '/arborist/', '/typescript/']" +
+                ".map((p) => Object.keys(require.cache).some((k) => k.includes(p))));";
+            const deferred = probe(
+                "require('./tools/lazySdk').deferUnusedSdkModules(); const p = require('@pulumi/pulumi'); " +
+                    loaded +
+                    " console.log(typeof p.automation.LocalWorkspace, typeof p.runtime.serializeFunction); " +
+                    loaded,
+            );
+            assert.equal(
+                deferred.stdout,
+                "[ false, false, false ]\nfunction function\n[ true, false, false ]\n",
+                deferred.stderr,
+            );
+            // Importing the module from elsewhere (as tests do) installs nothing.
+            const imported = probe("require('./tools/lazySdk'); require('@pulumi/pulumi'); " + loaded);
+            assert.equal(imported.stdout, "[ true, true, true ]\n", imported.stderr);
+        });
+
         it("drops stack traces and source maps in its own process only, unless PLAN_STACK_TRACES=1", () => {
             const probe = (env: Record<string, string>) =>
                 spawnSync(
