@@ -20,12 +20,14 @@ import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
 import { MeshTelemetry } from "./components/meshTelemetry";
 import { SmokeTest } from "./components/smokeTest";
+import { ReaderSecrets } from "./components/readerSecrets";
 import { TrustAnchor } from "./components/trustAnchor";
 import { ownValue } from "./stacks/checks";
 import { loadTopology } from "./stacks/config";
 import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
+import { defaultRemoteSecretLayout, remoteSecretSpecs } from "./stacks/remoteSecrets";
 import { securityPlan } from "./stacks/security";
 import { meshTelemetry } from "./stacks/telemetry";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
@@ -191,7 +193,9 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
     s.istiod = remote.istiod;
 }
 
-// Remote secrets: every primary reads every other cluster.
+// Remote secrets: every primary reads every other cluster, through one Secret per cluster read (per-cluster)
+// or one Secret holding them all (per-reader).
+const remoteSecretLayout = topology.mesh.remoteSecrets ?? defaultRemoteSecretLayout;
 const clusterLinks = new Map<string, ClusterLink>();
 for (const { cluster } of mesh.clusters) {
     const readers = mesh.links.filter((l) => l.source === cluster.name).map((l) => l.reader);
@@ -210,17 +214,39 @@ for (const { cluster } of mesh.clusters) {
                 readerAccount: s.istiod!,
                 configPath: `istio-multicluster:clusters[${cluster.index}]`,
             },
-            readers: readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace })),
+            readers:
+                remoteSecretLayout === "per-cluster"
+                    ? readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace }))
+                    : [],
         }),
     );
 }
+const readerSecrets = new Map<string, ReaderSecrets>();
+if (remoteSecretLayout === "per-reader") {
+    for (const spec of remoteSecretSpecs(mesh.links, remoteSecretLayout)) {
+        const s = of(spec.reader);
+        const kubeconfigs = Object.fromEntries(spec.sources.map((c) => [c, clusterLinks.get(c)!.kubeconfig]));
+        readerSecrets.set(
+            spec.reader,
+            new ReaderSecrets(
+                spec.reader,
+                { reader: spec.reader, namespace: s.namespace, kubeconfigs },
+                { provider: s.provider },
+            ),
+        );
+    }
+}
+/** The Secret through which a remote's primary reads it, in either layout. */
+const attachmentOf = (remote: string, primary: string): pulumi.Resource | undefined =>
+    remoteSecretLayout === "per-reader"
+        ? readerSecrets.get(primary)?.secret
+        : ownValue(clusterLinks.get(remote)?.remoteSecrets ?? {}, primary);
 
 // A remote's gateway comes up once its primary reads it: injection goes through that primary's istiod.
 for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.eastWestGateway)) {
     const { cluster } = plan;
     const s = of(cluster.name);
-    const link = clusterLinks.get(cluster.name);
-    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
+    const attached = attachmentOf(cluster.name, cluster.primary!);
     s.gateway = new EastWestGateway(
         cluster.name,
         {
@@ -242,8 +268,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote" && p.
 for (const name of traffic.ingress?.clusters ?? []) {
     const s = of(name);
     const { cluster } = mesh.clusters.find((p) => p.cluster.name === name)!;
-    const link = cluster.role === "remote" ? clusterLinks.get(name) : undefined;
-    const attached = link ? ownValue(link.remoteSecrets, cluster.primary!) : undefined;
+    const attached = cluster.role === "remote" ? attachmentOf(name, cluster.primary!) : undefined;
     new IngressGateway(
         name,
         {
@@ -266,8 +291,7 @@ if (topology.smokeTest) {
         stack: pulumi.getStack(),
         revision: topology.mesh.istio.revision,
         clusters: mesh.clusters.map(({ cluster }) => {
-            const attached =
-                cluster.primary && clusterLinks.get(cluster.name)?.remoteSecrets[cluster.primary];
+            const attached = cluster.primary && attachmentOf(cluster.name, cluster.primary);
             return {
                 name: cluster.name,
                 provider: of(cluster.name).provider,
@@ -277,6 +301,7 @@ if (topology.smokeTest) {
         meshReady: [
             ...mesh.clusters.flatMap(({ cluster }) => of(cluster.name).gateway ?? []),
             ...clusterLinks.values(),
+            ...readerSecrets.values(),
         ],
     });
 }

@@ -44,7 +44,10 @@ export interface LinkReader {
 export interface ClusterLinkArgs {
     /** The cluster being read. */
     readonly source: LinkSource;
-    /** Every primary that reads it; must not include the source itself. */
+    /**
+     * Every primary that holds a per-cluster remote secret for it; must not include the source itself. Empty in
+     * the per-reader layout, where ReaderSecrets holds `kubeconfig` instead.
+     */
     readonly readers: readonly LinkReader[];
 }
 
@@ -59,6 +62,8 @@ export class ClusterLink extends pulumi.ComponentResource {
     public readonly tokenSecret: k8s.core.v1.Secret;
     /** Per reader cluster name, the remote secret created there. */
     public readonly remoteSecrets: Readonly<Record<string, k8s.core.v1.Secret>>;
+    /** The kubeconfig readers use for the source (a secret): what a per-reader Secret holds for it. */
+    public readonly kubeconfig: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterLinkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:mesh:ClusterLink", name, {}, opts);
@@ -101,6 +106,7 @@ export class ClusterLink extends pulumi.ComponentResource {
                 .all([server, this.tokenSecret.data])
                 .apply(([s, data]) => remoteKubeconfig(source.name, s, data)),
         );
+        this.kubeconfig = kubeconfig;
         const remoteSecrets: Record<string, k8s.core.v1.Secret> = {};
         for (const reader of args.readers) {
             // `${name}/in/${reader}`: '/' is in no cluster name, so no other source and reader pair (`a-in` and
@@ -122,7 +128,11 @@ export class ClusterLink extends pulumi.ComponentResource {
             );
         }
         this.remoteSecrets = remoteSecrets;
-        this.registerOutputs({ tokenSecret: this.tokenSecret, remoteSecrets: this.remoteSecrets });
+        this.registerOutputs({
+            tokenSecret: this.tokenSecret,
+            remoteSecrets: this.remoteSecrets,
+            kubeconfig: this.kubeconfig,
+        });
     }
 }
 

@@ -196,6 +196,30 @@ export interface Res {
     readonly source: PolicyResource;
 }
 
+const knownPropsMade = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * `known(props)`, deep-frozen, made once per props object: where one props object is handed to many policies
+ * (the offline plan's runner shares one per resource), they share one plain copy, which none can change.
+ */
+export function knownProps(props: unknown): Record<string, unknown> {
+    if (props === null || typeof props !== "object") return (known(props) ?? {}) as Record<string, unknown>;
+    let made = knownPropsMade.get(props);
+    if (made === undefined) {
+        made = deepFreeze((known(props) ?? {}) as Record<string, unknown>);
+        knownPropsMade.set(props, made);
+    }
+    return made;
+}
+
+function deepFreeze<T>(v: T): T {
+    if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const x of Object.values(v)) deepFreeze(x);
+    }
+    return v;
+}
+
 /** Every resource of a stack validation, props plain, in the engine's order. */
 export function stackResources(resources: readonly PolicyResource[]): Res[] {
     return resources.map((r) => ({
@@ -203,7 +227,7 @@ export function stackResources(resources: readonly PolicyResource[]): Res[] {
         name: r.name,
         urn: r.urn,
         cluster: clusterOf(r),
-        props: (known(r.props) ?? {}) as Record<string, unknown>,
+        props: knownProps(r.props),
         protect: r.opts.protect,
         source: r,
     }));
@@ -216,7 +240,7 @@ export function resourceOf(args: ResourceValidationArgs): Omit<Res, "source"> {
         name: args.name,
         urn: args.urn,
         cluster: clusterOf(args),
-        props: (known(args.props) ?? {}) as Record<string, unknown>,
+        props: knownProps(args.props),
         protect: args.opts.protect,
     };
 }
@@ -293,6 +317,11 @@ export const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const multiClusterLabel = "istio/multiCluster";
 /** The annotation naming a remote secret's cluster. */
 export const clusterAnnotation = "networking.istio.io/cluster";
+/**
+ * The remote Secret of the `per-reader` layout (`mesh.remoteSecrets: per-reader`): one per reading primary,
+ * every data key a cluster it reads. The `per-cluster` layout names each `istio-remote-secret-<cluster>`.
+ */
+export const perReaderSecretName = "istio-remote-secrets";
 
 /** Whether a Secret's props make it a remote secret (by label or by Istio's naming). */
 export function isRemoteSecret(props: Record<string, unknown>): boolean {

@@ -15,7 +15,9 @@ import {
     isLoopbackHost,
     isUnknown,
     multiClusterLabel,
+    perReaderSecretName,
     readerServiceAccount,
+    Res,
     resourceOf,
     secretEntries,
     stackResources,
@@ -102,11 +104,44 @@ export const primariesReadEveryCluster: StackValidationPolicy = {
     },
 };
 
-/** Remote secrets shaped exactly as istiod reads them. */
+/** No cluster is in two remote secrets of one primary: istiod would read it from one and ignore the other. */
+export const remoteSecretsDisjoint: StackValidationPolicy = {
+    name: "remote-secrets-disjoint",
+    description: "A primary holds each cluster it reads in exactly one remote secret.",
+    validateStack: (args, reportViolation) => {
+        const holders = new Map<string, { reader: string; cluster: string; names: string[] }>();
+        for (const r of stackResources(args.resources)) {
+            if (r.type !== types.secret || !isRemoteSecret(r.props)) continue;
+            const entries = secretEntries(r.props);
+            if (isUnknown(entries)) continue;
+            const reader = r.cluster ?? "";
+            for (const cluster of Object.keys(entries)) {
+                const key = JSON.stringify([reader, cluster]);
+                const h = holders.get(key) ?? { reader, cluster, names: [] };
+                h.names.push(r.name);
+                holders.set(key, h);
+            }
+        }
+        for (const { reader, cluster, names } of holders.values()) {
+            if (names.length < 2) continue;
+            reportViolation(
+                `primary ${reader} holds cluster ${cluster} in ${names.length} remote secrets (${names.join(", ")}); ` +
+                    `istiod reads it from the first it sees and ignores the others: keep one ` +
+                    "(`mesh.remoteSecrets` picks per-cluster or per-reader)",
+            );
+        }
+    },
+};
+
+/**
+ * Remote secrets shaped exactly as istiod reads them, in either layout: per cluster (`istio-remote-secret-<c>`,
+ * the cluster annotation, one key `<c>`), or per reader (`istio-remote-secrets`, a key per cluster read).
+ */
 export const remoteSecretShape: ResourceValidationPolicy = {
     name: "remote-secret-shape",
     description:
-        "Remote secrets carry the multiCluster label, the cluster annotation and one key named after it.",
+        "Remote secrets carry the multiCluster label and, per cluster, the cluster annotation and one key named " +
+        "after it, or, per reader, one key per cluster read.",
     validateResource: (args, reportViolation) => {
         if (args.type !== types.secret) return;
         const r = resourceOf(args);
@@ -117,17 +152,21 @@ export const remoteSecretShape: ResourceValidationPolicy = {
                 `remote secret ${r.name}: set label ${multiClusterLabel}: "true" so istiod watches it`,
             );
         }
-        const target = str(r.props, "metadata", "annotations", clusterAnnotation);
-        if (target === undefined || target === "") {
-            reportViolation(
-                `remote secret ${r.name}: set annotation ${clusterAnnotation} to the name of the cluster it reads`,
-            );
-        }
         const namespace = str(r.props, "metadata", "namespace");
         if (!isUnknown(namespace) && namespace !== istioNamespace) {
             reportViolation(
                 `remote secret ${r.name} is in namespace ${JSON.stringify(namespace ?? null)}; create it in ` +
                     `${istioNamespace}, where istiod looks for it`,
+            );
+        }
+        if (str(r.props, "metadata", "name") === perReaderSecretName) {
+            perReaderShape(r, reportViolation);
+            return;
+        }
+        const target = str(r.props, "metadata", "annotations", clusterAnnotation);
+        if (target === undefined || target === "") {
+            reportViolation(
+                `remote secret ${r.name}: set annotation ${clusterAnnotation} to the name of the cluster it reads`,
             );
         }
         if (typeof target !== "string" || target === "") return;
@@ -154,6 +193,32 @@ export const remoteSecretShape: ResourceValidationPolicy = {
         }
     },
 };
+
+/** The per-reader Secret: at least one key, each a cluster ID (a DNS-1123 label), none its own cluster. */
+function perReaderShape(r: Omit<Res, "source">, reportViolation: (message: string) => void): void {
+    const entries = secretEntries(r.props);
+    if (isUnknown(entries)) return;
+    const keys = Object.keys(entries);
+    if (keys.length === 0) {
+        reportViolation(
+            `remote secret ${r.name} (${perReaderSecretName}) holds no cluster; give it a key per cluster its ` +
+                `primary reads, or remove it`,
+        );
+    }
+    const bad = keys.filter((k) => !dns1123Label.test(k));
+    if (bad.length > 0) {
+        reportViolation(
+            `remote secret ${r.name} has data keys [${bad.join(", ")}] that are not cluster IDs; istiod takes ` +
+                `each key as a cluster ID: use the clusters' names`,
+        );
+    }
+    if (r.cluster !== undefined && keys.includes(r.cluster)) {
+        reportViolation(
+            `remote secret ${r.name} in cluster ${r.cluster} holds its own cluster; a cluster never holds a ` +
+                `remote secret for itself, remove the key ${r.cluster}`,
+        );
+    }
+}
 
 /** What istiod refuses in a remote secret's kubeconfig user, or what gives it more than a token. */
 const forbiddenUserKeys = [
@@ -309,6 +374,7 @@ export const linkPolicies = [
     clusterNamesUnique,
     primariesReadEveryCluster,
     remoteSecretShape,
+    remoteSecretsDisjoint,
     remoteSecretKubeconfig,
     readerTokenSecret,
 ];

@@ -9,6 +9,7 @@ import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
 import type { HardeningSettings } from "./hardening";
 import type { ObservabilitySettings } from "./telemetry";
+import type { RemoteSecretLayout } from "./remoteSecrets";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
 export const projectName = "istio-multicluster";
@@ -129,6 +130,8 @@ export interface MeshSettings {
     readonly istio: IstioSettings;
     readonly ca: CaSettings;
     readonly controlPlane: WorkloadSettings;
+    /** `mesh.remoteSecrets` (stacks/remoteSecrets.ts); absent: `per-cluster`. */
+    readonly remoteSecrets?: RemoteSecretLayout;
 }
 
 /** How the program reaches one cluster's API server. Exactly one of the two. */

@@ -36,6 +36,7 @@ import {
     specialRange,
 } from "./checks";
 import { remoteSecretName } from "./names";
+import { maxClustersPerReaderSecret, remoteSecretLayouts } from "./remoteSecrets";
 import {
     CaMode,
     CaSettings,
@@ -957,7 +958,16 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     } else {
         mesh = rawMesh;
     }
-    r.knownKeys(mesh, meshPath, ["meshId", "trustDomain", "istio", "ca", "controlPlane", "eastWest"]);
+    r.knownKeys(mesh, meshPath, [
+        "meshId",
+        "trustDomain",
+        "istio",
+        "ca",
+        "controlPlane",
+        "eastWest",
+        "remoteSecrets",
+    ]);
+    const remoteSecrets = r.oneOf(mesh, "remoteSecrets", meshPath, remoteSecretLayouts);
     const meshGiven = isObject(rawMesh);
     const meshId = meshGiven ? r.dnsLabel(mesh, "meshId", meshPath, true) : undefined;
     const trustDomain =
@@ -1292,6 +1302,13 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     );
     for (const e of observability.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
 
+    if (remoteSecrets === "per-reader" && rawClusters.length - 1 > maxClustersPerReaderSecret) {
+        r.fail(
+            `${meshPath}.remoteSecrets`,
+            `per-reader puts ${rawClusters.length - 1} kubeconfigs in each primary's one Secret, more than the ` +
+                `${maxClustersPerReaderSecret} that fit in Kubernetes' 1 MiB Secret limit; use per-cluster`,
+        );
+    }
     if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
         // Hardening's own checks run too, so that every problem is reported at once.
         return { ok: false, errors: [...r.errors, ...validateHardening(raw.hardening, undefined).errors] };
@@ -1306,6 +1323,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             istio: prune({ version, revision, defaultTag }),
             ca,
             controlPlane,
+            ...(remoteSecrets === "per-reader" ? { remoteSecrets } : {}),
         },
         clusters,
         namespaces: sec.namespaces,

@@ -6,6 +6,8 @@
  * Exit codes: 0 the plan was made; 1 the config or the command line was refused (every problem on stderr);
  * 2 a mandatory policy violation.
  */
+// First: before anything loads @pulumi/pulumi (and only when this file is the program, not for tests).
+import "./lazySdk";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { diffPlans, planAtCommit, PlanDoc, readPlanDoc, renderDiffMarkdown, resolveCommit } from "./diff";
@@ -27,6 +29,9 @@ import {
     Violation,
 } from "./policyRunner";
 import { renderTree } from "./render";
+import { dropStackTraces } from "./stackTraces";
+
+export { dropStackTraces };
 
 /** The largest file the plan reads whole (a stack config, a policy config, a base plan): 16 MiB. */
 export const maxInputBytes = 16 * 1024 * 1024;
@@ -282,8 +287,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
+    dropStackTraces();
     main().then(
-        (code) => process.exit(code),
+        // Exit once stdout is flushed: to a pipe it is written asynchronously, and exiting at once would cut a
+        // large plan short.
+        (code) => process.stdout.write("", () => process.exit(code)),
         (e: unknown) => {
             process.stderr.write(`plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
             process.exit(1);

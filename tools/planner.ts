@@ -253,7 +253,8 @@ export interface EvaluateOptions {
     readonly applyOutputs?: ApplyOutputs;
 }
 
-function mocksFor(options: EvaluateOptions): pulumi.runtime.Mocks {
+/** The mocks the plan runs under (the bench's floor uses the same). */
+export function mocksFor(options: EvaluateOptions): pulumi.runtime.Mocks {
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): {
             id: string | undefined;

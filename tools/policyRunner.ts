@@ -181,11 +181,12 @@ export async function evaluatePolicies(
     checkPolicyConfig(policyConfig, policies);
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
+    const propsOf = sharedProps();
     const providerOf = (r: PlannedResource) => {
         if (!r.provider) return undefined;
         const p = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
         if (!p) return undefined;
-        return { type: p.type, props: unknownCheckingProxy(plainInputs(p)), urn: p.urn, name: p.name };
+        return { type: p.type, props: propsOf(p), urn: p.urn, name: p.name };
     };
     const out: { order: number; v: Violation }[] = [];
 
@@ -231,11 +232,13 @@ export async function evaluatePolicies(
             for (const r of resources) {
                 if (r.readId !== undefined) continue;
                 for (const validate of validations) {
-                    const props = unknownCheckingProxy(plainInputs(r));
                     const provider = providerOf(r);
                     const args: ResourceValidationArgs = {
                         type: r.type,
-                        props,
+                        // Built on first read: most policies look at the type alone.
+                        get props() {
+                            return propsOf(r);
+                        },
                         urn: r.urn,
                         name: r.name,
                         opts: optionsOf(r),
@@ -252,7 +255,7 @@ export async function evaluatePolicies(
         }
         if (isStackPolicy(policy)) {
             const args: StackValidationArgs = {
-                resources: policyResources(resources, providerOf),
+                resources: policyResources(resources, providerOf, propsOf),
                 stackTags: noTags,
                 getConfig,
                 notApplicable,
@@ -270,16 +273,64 @@ export async function evaluatePolicies(
         .map((x) => x.v);
 }
 
+/**
+ * Per resource, its props as policies receive them (secrets in plain text, reading an unknown throws
+ * `UnknownValueError`), built once on first use and shared by every policy. The engine gives each policy a
+ * copy of its own; here one policy must not be able to change what the next one sees, so the shared copy is
+ * read-only: writing to it throws. (Not frozen: the unknown-checking proxy must be able to wrap what it
+ * returns, which V8 forbids for a frozen property.)
+ */
+export function sharedProps(): (r: PlannedResource) => Record<string, unknown> {
+    const made = new Map<PlannedResource, Record<string, unknown>>();
+    return (r) => {
+        let props = made.get(r);
+        if (props === undefined) {
+            props = unknownCheckingProxy(readOnly(plainInputs(r)));
+            made.set(r, props);
+        }
+        return props;
+    };
+}
+
+const readOnlyViews = new WeakMap<object, object>();
+const refuseWrite = (): never => {
+    throw new TypeError("a policy tried to change a resource's props; they are read-only");
+};
+const readOnlyHandler: ProxyHandler<object> = {
+    get: (target, key) => readOnly(Reflect.get(target, key) as unknown),
+    set: refuseWrite,
+    defineProperty: refuseWrite,
+    deleteProperty: refuseWrite,
+    setPrototypeOf: refuseWrite,
+    preventExtensions: refuseWrite,
+};
+
+/** A read-only view of plain data (objects and arrays, as `plainInputs` makes them); anything else as is. */
+export function readOnly<T>(v: T): T {
+    if (typeof v !== "object" || v === null) return v;
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return v;
+    let view = readOnlyViews.get(v);
+    if (view === undefined) {
+        view = new Proxy(v, readOnlyHandler);
+        readOnlyViews.set(v, view);
+    }
+    return view as T;
+}
+
 /** The stack's resources as `validateStack` receives them: parents and dependencies resolved to objects. */
 export function policyResources(
     resources: readonly PlannedResource[],
     providerOf: (r: PlannedResource) => PolicyResource["provider"],
+    propsOf: (r: PlannedResource) => Record<string, unknown> = sharedProps(),
 ): PolicyResource[] {
     const made = resources.map((r): PolicyResource => {
         const provider = providerOf(r);
         return {
             type: r.type,
-            props: unknownCheckingProxy(plainInputs(r)),
+            get props() {
+                return propsOf(r);
+            },
             urn: r.urn,
             name: r.name,
             opts: optionsOf(r),

@@ -5,11 +5,13 @@ import {
     primariesReadEveryCluster,
     readerTokenSecret,
     remoteSecretKubeconfig,
+    remoteSecretsDisjoint,
     remoteSecretShape,
 } from "../../policies/links";
 import * as lib from "../../policies/lib";
 import * as clusterLink from "../../components/clusterLink";
 import * as names from "../../stacks/names";
+import * as remoteSecrets from "../../stacks/remoteSecrets";
 import { chart, FakeResource, istiodValues, runResource, runStack, secret, unknown } from "./harness";
 
 /** A kubeconfig as istioctl create-remote-secret writes it. */
@@ -53,6 +55,7 @@ describe("policy names shared with the program", () => {
         assert.equal(lib.istioNamespace, names.istioNamespace);
         assert.equal(lib.networkLabel, names.networkLabel);
         assert.equal(lib.readerServiceAccount, clusterLink.readerServiceAccount);
+        assert.equal(lib.perReaderSecretName, remoteSecrets.perReaderSecretName);
     });
 });
 
@@ -129,6 +132,113 @@ describe("primaries-read-every-cluster", () => {
             blind,
             remoteSecret("b", "a"),
             remoteSecret("b", "r"),
+        ]);
+        assert.deepEqual(out.messages, []);
+    });
+});
+
+/** The per-reader remote secret in `reader`, holding every cluster of `sources`. */
+function readerSecret(reader: string, sources: string[], patch: Record<string, unknown> = {}): FakeResource {
+    return secret(reader, `${reader}-remote-secrets`, {
+        metadata: {
+            name: "istio-remote-secrets",
+            namespace: "istio-system",
+            labels: { "istio/multiCluster": "true" },
+        },
+        type: "Opaque",
+        stringData: Object.fromEntries(sources.map((s) => [s, kubeconfig(s)])),
+        ...patch,
+    });
+}
+
+describe("the per-reader layout", () => {
+    it("remote-secret-shape passes one Secret holding every cluster read, with no cluster annotation", async () => {
+        assert.deepEqual(
+            (await runResource(remoteSecretShape, readerSecret("a", ["b", "c", "r"]))).messages,
+            [],
+        );
+    });
+    it("remote-secret-shape reports its own cluster, keys that are no cluster IDs, no key, and the basics", async () => {
+        const bad = readerSecret("a", ["b", "a", "Not_A_Cluster"], {
+            metadata: {
+                name: "istio-remote-secrets",
+                namespace: "default",
+                labels: { "istio/multiCluster": "yes" },
+            },
+        });
+        assert.deepEqual((await runResource(remoteSecretShape, bad)).messages, [
+            'remote secret a-remote-secrets: set label istio/multiCluster: "true" so istiod watches it',
+            'remote secret a-remote-secrets is in namespace "default"; create it in istio-system, where istiod looks for it',
+            "remote secret a-remote-secrets has data keys [Not_A_Cluster] that are not cluster IDs; istiod takes each key as a cluster ID: use the clusters' names",
+            "remote secret a-remote-secrets in cluster a holds its own cluster; a cluster never holds a remote secret for itself, remove the key a",
+        ]);
+        assert.deepEqual((await runResource(remoteSecretShape, readerSecret("a", []))).messages, [
+            "remote secret a-remote-secrets (istio-remote-secrets) holds no cluster; give it a key per cluster its primary reads, or remove it",
+        ]);
+        const unknownData = readerSecret("a", [], { stringData: unknown });
+        assert.deepEqual((await runResource(remoteSecretShape, unknownData)).messages, []);
+    });
+    it("remote-secret-kubeconfig checks every cluster's kubeconfig in it", async () => {
+        const s = readerSecret("a", ["b", "c"], {
+            stringData: { b: kubeconfig("b"), c: kubeconfig("c", { server: "https://127.0.0.1:6443" }) },
+        });
+        const out = await runResource(remoteSecretKubeconfig, s);
+        assert.equal(out.messages.length, 1);
+        assert.match(out.messages[0]!, /server https:\/\/127\.0\.0\.1:6443 is a loopback address/);
+    });
+    it("primaries-read-every-cluster counts its keys", async () => {
+        const clusters = [
+            chart("a", "istiod", istiodValues("a")),
+            chart("b", "istiod", istiodValues("b")),
+            chart("r", "istiod", { profile: "remote", global: { multiCluster: { clusterName: "r" } } }),
+        ];
+        const full = await runStack(primariesReadEveryCluster, [
+            ...clusters,
+            readerSecret("a", ["b", "r"]),
+            readerSecret("b", ["a", "r"]),
+        ]);
+        assert.deepEqual(full.messages, []);
+        const missing = await runStack(primariesReadEveryCluster, [
+            ...clusters,
+            readerSecret("a", ["b", "r"]),
+            readerSecret("b", ["a"]),
+        ]);
+        assert.deepEqual(missing.messages, [
+            "primary b holds no remote secret for cluster r; create istio-remote-secret-r in b's istio-system so its istiod reads r",
+        ]);
+    });
+});
+
+describe("remote-secrets-disjoint", () => {
+    it("passes either layout alone, and the same cluster held by different primaries", async () => {
+        const perCluster = await runStack(remoteSecretsDisjoint, [
+            remoteSecret("a", "b"),
+            remoteSecret("a", "c"),
+            remoteSecret("b", "c"),
+        ]);
+        assert.deepEqual(perCluster.messages, []);
+        const perReader = await runStack(remoteSecretsDisjoint, [
+            readerSecret("a", ["b", "c"]),
+            readerSecret("b", ["c"]),
+        ]);
+        assert.deepEqual(perReader.messages, []);
+    });
+    it("reports a cluster in two Secrets of one primary (both layouts at once), once per cluster", async () => {
+        const out = await runStack(remoteSecretsDisjoint, [
+            remoteSecret("a", "b"),
+            remoteSecret("a", "c"),
+            readerSecret("a", ["b", "c"]),
+            readerSecret("b", ["c"]),
+        ]);
+        assert.deepEqual(out.messages, [
+            "primary a holds cluster b in 2 remote secrets (b-in-a, a-remote-secrets); istiod reads it from the first it sees and ignores the others: keep one (`mesh.remoteSecrets` picks per-cluster or per-reader)",
+            "primary a holds cluster c in 2 remote secrets (c-in-a, a-remote-secrets); istiod reads it from the first it sees and ignores the others: keep one (`mesh.remoteSecrets` picks per-cluster or per-reader)",
+        ]);
+    });
+    it("skips a Secret whose data is unknown", async () => {
+        const out = await runStack(remoteSecretsDisjoint, [
+            remoteSecret("a", "b"),
+            readerSecret("a", [], { stringData: unknown }),
         ]);
         assert.deepEqual(out.messages, []);
     });

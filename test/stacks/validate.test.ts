@@ -93,7 +93,7 @@ const refused: Row[] = [
         name: "unknown key far from any allowed one",
         mesh: mesh({ colour: "blue" }),
         errors: [
-            `${M}.colour: unknown key; allowed keys are: meshId, trustDomain, istio, ca, controlPlane, eastWest`,
+            `${M}.colour: unknown key; allowed keys are: meshId, trustDomain, istio, ca, controlPlane, eastWest, remoteSecrets`,
         ],
     },
     {

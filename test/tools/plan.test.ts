@@ -167,6 +167,65 @@ describe("plan", () => {
     });
 
     describe("the CLI", () => {
+        it("--json into a pipe read slowly: the whole document, past the pipe's 64 KiB buffer", () => {
+            // The reader sleeps first, so the pipe is full when the plan is done: exiting before stdout is
+            // flushed would cut the document at 64 KiB.
+            const run = spawnSync(
+                "sh",
+                [
+                    "-c",
+                    `"${process.execPath}" --import tsx tools/plan.ts --stack prod --json </dev/null | (sleep 1; cat)`,
+                ],
+                { cwd: repoRoot, encoding: "utf8", timeout: 30_000 },
+            );
+            assert.ok(run.stdout.length > 65536, `${run.stdout.length} bytes`);
+            assert.doesNotThrow(() => JSON.parse(run.stdout));
+        });
+
+        it("defers the SDK modules a plan never calls, which still load on first use", () => {
+            const probe = (script: string) =>
+                spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+                    cwd: repoRoot,
+                    encoding: "utf8",
+                });
+            const loaded =
+                "console.log(['/automation/localWorkspace', '/arborist/', '/typescript/']" +
+                ".map((p) => Object.keys(require.cache).some((k) => k.includes(p))));";
+            const deferred = probe(
+                "require('./tools/lazySdk').deferUnusedSdkModules(); const p = require('@pulumi/pulumi'); " +
+                    loaded +
+                    " console.log(typeof p.automation.LocalWorkspace, typeof p.runtime.serializeFunction); " +
+                    loaded,
+            );
+            assert.equal(
+                deferred.stdout,
+                "[ false, false, false ]\nfunction function\n[ true, false, false ]\n",
+                deferred.stderr,
+            );
+            // Importing the module from elsewhere (as tests do) installs nothing.
+            const imported = probe("require('./tools/lazySdk'); require('@pulumi/pulumi'); " + loaded);
+            assert.equal(imported.stdout, "[ true, true, true ]\n", imported.stderr);
+        });
+
+        it("drops stack traces and source maps in its own process only, unless PLAN_STACK_TRACES=1", () => {
+            const probe = (env: Record<string, string>) =>
+                spawnSync(
+                    process.execPath,
+                    [
+                        "--import",
+                        "tsx",
+                        "-e",
+                        "require('./tools/plan').dropStackTraces(); " +
+                            "console.log(Error.stackTraceLimit, process.sourceMapsEnabled)",
+                    ],
+                    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } },
+                ).stdout.trim();
+            assert.equal(probe({ PLAN_STACK_TRACES: "" }), "0 false");
+            assert.equal(probe({ PLAN_STACK_TRACES: "1" }), "10 true");
+            // Importing the CLI's module (as the tests do) changes nothing.
+            assert.ok(Error.stackTraceLimit > 0);
+        });
+
         it("--stack dev --json: exit 0 and the plan document, as planDocument makes it, with the policy results", async () => {
             const run = cli("--stack", "dev", "--json");
             assert.equal(run.status, 0, run.stderr);

@@ -9,8 +9,18 @@ import {
     levelOf,
     loadPolicyConfig,
     PolicyConfigError,
+    readOnly,
+    sharedProps,
 } from "../../tools/policyRunner";
-import { loadConfigFile, loadStackFile, plan, PlannedResource } from "../../tools/planner";
+import { knownProps, UNKNOWN } from "../../policies/lib";
+import { benchConfig } from "../../tools/bench";
+import {
+    loadConfigFile,
+    loadStackFile,
+    plan,
+    PlannedResource,
+    stackConfigFromDocument,
+} from "../../tools/planner";
 
 const repo = path.resolve(__dirname, "../..");
 const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -84,6 +94,69 @@ describe("policy runner", () => {
                 message: "too long",
             },
         ]);
+    });
+
+    it("builds each resource's props once, shared by every policy, and refuses a policy that writes to them", async () => {
+        const seen: unknown[] = [];
+        const sharing: Policies = [
+            {
+                name: "first-reader",
+                description: "Keeps the props it gets.",
+                validateResource: (args) => void seen.push(args.props),
+            },
+            {
+                name: "second-reader",
+                description: "Keeps the props it gets, and tries to change them.",
+                validateResource: (args) => {
+                    seen.push(args.props);
+                    (args.props as { value: { nested: string } }).value.nested = "changed";
+                },
+            },
+        ];
+        await assert.rejects(evaluatePolicies([resource("a", { value: { nested: "x" } })], {}, sharing), {
+            message:
+                "policy second-reader failed on urn:pulumi:t::p::test:index:Thing::a: a policy tried to " +
+                "change a resource's props; they are read-only",
+        });
+        assert.equal(seen.length, 2);
+        assert.equal(seen[0], seen[1], "one props object for both policies");
+        assert.deepEqual(JSON.parse(JSON.stringify(seen[0])), { value: { nested: "x" } });
+    });
+
+    it("sharedProps: plain inputs behind the unknown check, read-only at every depth, made once", () => {
+        const r = resource("a", { list: [{ k: "v" }], gone: unknownValue });
+        const propsOf = sharedProps();
+        const props = propsOf(r) as { list: { k: string }[]; gone: string };
+        assert.equal(propsOf(r), props);
+        assert.deepEqual(
+            props.list.map((x) => x.k),
+            ["v"],
+        );
+        assert.throws(() => props.gone, /string value at .gone can't be known during preview/);
+        assert.throws(() => props.list.push({ k: "w" }), /read-only/);
+        assert.throws(() => delete (props.list[0] as { k?: string }).k, /read-only/);
+        const view = readOnly({ a: 1 });
+        assert.throws(() => Object.defineProperty(view, "b", { value: 2 }), /read-only/);
+        assert.equal(readOnly("s"), "s");
+    });
+
+    it("knownProps: the plain copy made once per props object, deep-frozen", () => {
+        const props = { a: { b: [1, unknownValue] } };
+        const k = knownProps(props) as { a: { b: unknown[] } };
+        assert.deepEqual(k, { a: { b: [1, UNKNOWN] } });
+        assert.equal(knownProps(props), k);
+        assert.ok(Object.isFrozen(k) && Object.isFrozen(k.a) && Object.isFrozen(k.a.b));
+        assert.notEqual(knownProps({ ...props }), k, "another props object, another copy");
+    });
+
+    it("the pack on a 10-primary mesh: the same results as each policy run alone on fresh props", async function () {
+        this.timeout(60_000);
+        const p = await plan(stackConfigFromDocument("mesh10", benchConfig("multi-primary", 10), "t"));
+        const together = await evaluatePolicies(p.resources, {});
+        const alone = [];
+        for (const policy of policies) alone.push(...(await evaluatePolicies(p.resources, {}, [policy])));
+        assert.ok(together.length > 0);
+        assert.deepEqual(together, alone);
     });
 
     it("takes levels from the policy's entry over `all` over defaults, and settings over schema defaults", async () => {

@@ -1,0 +1,63 @@
+/**
+ * How remote secrets are laid out in the reading primaries (`istio-multicluster:mesh.remoteSecrets`).
+ *
+ * istiod's secret controller watches the Secrets labelled `istio/multiCluster: "true"` in its namespace and
+ * reads every data key of each as one cluster's kubeconfig (the key is the cluster ID). So a primary can hold
+ * what it reads either way:
+ * - `per-cluster` (the default; what `istioctl create-remote-secret` makes): one Secret
+ *   `istio-remote-secret-<source>` per (reader, source) pair, N(N-1) Secrets in a full mesh of N primaries;
+ * - `per-reader`: one Secret `istio-remote-secrets` per reading primary holding every cluster it reads, N
+ *   Secrets in all, each up to the Kubernetes limit of 1 MiB per Secret.
+ * istiod ignores a cluster that another Secret already registered, so the two layouts never hold the same
+ * cluster side by side (README, "Remote secrets: two layouts").
+ */
+
+/** The two layouts. */
+export const remoteSecretLayouts = ["per-cluster", "per-reader"] as const;
+/** One of the layouts. */
+export type RemoteSecretLayout = (typeof remoteSecretLayouts)[number];
+/** The layout when `mesh.remoteSecrets` is not set. */
+export const defaultRemoteSecretLayout: RemoteSecretLayout = "per-cluster";
+
+/** The per-cluster Secret for `source`, as `istioctl create-remote-secret` names it. */
+export const perClusterSecretName = (source: string): string => `istio-remote-secret-${source}`;
+/** The one Secret of the per-reader layout in each reading primary. */
+export const perReaderSecretName = "istio-remote-secrets";
+
+/** Kubernetes refuses a Secret larger than 1 MiB (its whole object, data included). */
+export const secretSizeLimit = 1024 * 1024;
+/**
+ * A generous size for one kubeconfig: a token (about 1 KiB, more with a long issuer), the cluster's CA in
+ * base64 (about 1.5 KiB for RSA 2048, 2.5 KiB for RSA 4096), the server and names; measured ones are 3-4 KiB.
+ */
+export const kubeconfigBudget = 6 * 1024;
+/** The most clusters one per-reader Secret holds: the 1 MiB limit over the budget, less room for metadata. */
+export const maxClustersPerReaderSecret = Math.floor((secretSizeLimit - 16 * 1024) / kubeconfigBudget);
+
+/** One remote Secret to create: in `reader`, named `name`, holding a kubeconfig per cluster of `sources`. */
+export interface RemoteSecretSpec {
+    readonly reader: string;
+    readonly name: string;
+    readonly sources: readonly string[];
+}
+
+/** The remote Secrets of a set of links (reader reads source), in the order the links come. */
+export function remoteSecretSpecs(
+    links: readonly { readonly reader: string; readonly source: string }[],
+    layout: RemoteSecretLayout,
+): RemoteSecretSpec[] {
+    if (layout === "per-cluster") {
+        return links.map((l) => ({
+            reader: l.reader,
+            name: perClusterSecretName(l.source),
+            sources: [l.source],
+        }));
+    }
+    const byReader = new Map<string, string[]>();
+    for (const l of links) {
+        const sources = byReader.get(l.reader) ?? [];
+        sources.push(l.source);
+        byReader.set(l.reader, sources);
+    }
+    return [...byReader].map(([reader, sources]) => ({ reader, name: perReaderSecretName, sources }));
+}
