@@ -7,6 +7,7 @@
  * and the objects are functions of the topology, so the exact objects are cheap to test; the component
  * (components/hardening.ts) only creates them in the right cluster.
  */
+import { parseCidr, parseQuantity } from "./checks";
 import type * as k8s from "@pulumi/kubernetes";
 import type { GatewayValues, IstiodValues } from "../components/chartValues";
 import { composeMesh } from "./mesh";
@@ -66,38 +67,16 @@ export const limitRangeDefaults = { cpu: "100m", memory: "128Mi" } as const;
 // Reading the config
 // ---------------------------------------------------------------------------------------------------------
 
-const quantityPattern = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
-const cidr4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const cidr6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
-
-/** CPU in millicores; undefined when not a quantity. */
+/** CPU in millicores, by Kubernetes' quantity grammar (`500m`, `2`, `1.5`, `2e0`); undefined when not one. */
 export function milliCpu(q: string): number | undefined {
-    const m = quantityPattern.exec(q);
-    if (!m) return undefined;
-    const n = Number(m[1]);
-    const unit = m[2];
-    if (unit === undefined) return Math.ceil(n * 1000);
-    if (unit === "m") return Math.ceil(n);
-    return undefined;
+    const v = parseQuantity(q);
+    return v === undefined || v < 0 ? undefined : Math.ceil(v * 1000);
 }
 
-/** Memory in bytes; undefined when not a quantity. */
+/** Memory in bytes, by Kubernetes' quantity grammar (`128Mi`, `1G`, `129e6`, `1Pi`); undefined when not one. */
 export function bytesOf(q: string): number | undefined {
-    const m = quantityPattern.exec(q);
-    if (!m) return undefined;
-    const factors: Record<string, number> = {
-        k: 1e3,
-        M: 1e6,
-        G: 1e9,
-        T: 1e12,
-        Ki: 2 ** 10,
-        Mi: 2 ** 20,
-        Gi: 2 ** 30,
-        Ti: 2 ** 40,
-    };
-    const unit = m[2];
-    if (unit === "m") return undefined;
-    return Math.ceil(Number(m[1]) * (unit === undefined ? 1 : factors[unit]!));
+    const v = parseQuantity(q);
+    return v === undefined || v < 0 ? undefined : Math.ceil(v);
 }
 
 const mib = 2 ** 20;
@@ -200,7 +179,7 @@ export function validateHardening(
             );
         } else {
             ranges.forEach((c, i) => {
-                if (typeof c !== "string" || !(cidr4.test(c) || cidr6.test(c)))
+                if (typeof c !== "string" || parseCidr(c) === undefined)
                     errors.push(
                         `${path}.apiServerRanges[${i}]: ${describe(c)} is not a CIDR such as 10.0.0.0/8`,
                     );

@@ -162,14 +162,41 @@ describe("hardening", () => {
     });
 
     describe("quantities", () => {
+        it("derives a finite quota from requests in any form the validator accepts (129e6, 1e0)", () => {
+            const t = topologyOf(
+                rawConfig(
+                    mesh({
+                        controlPlane: {
+                            replicas: 2,
+                            resources: { requests: { cpu: "1e0", memory: "129e6" } },
+                        },
+                    }),
+                    [primary("c1")],
+                ),
+            );
+            const hard = hardeningPlan(t)[0]!.quota!.spec.hard as Record<string, string>;
+            for (const [k, v] of Object.entries(hard)) assert.match(v, /^[0-9]+(m|Mi)?$/, `${k}: ${v}`);
+        });
+
         it("reads CPU in millicores and memory in bytes", () => {
-            assert.deepEqual(["500m", "2", "1.5", "2Gi"].map(milliCpu), [500, 2000, 1500, undefined]);
-            assert.deepEqual(["128Mi", "2Gi", "1G", "512", "1k", "5m"].map(bytesOf), [
+            // Kubernetes' own grammar, as the validator reads requests: exponents and Pi/Ei too.
+            assert.deepEqual(["500m", "2", "1.5", "2e0", "2 cores", "-1"].map(milliCpu), [
+                500,
+                2000,
+                1500,
+                2000,
+                undefined,
+                undefined,
+            ]);
+            assert.deepEqual(["128Mi", "2Gi", "1G", "512", "1k", "129e6", "1Pi", "5m", "2GB"].map(bytesOf), [
                 134217728,
                 2147483648,
                 1e9,
                 512,
                 1000,
+                129e6,
+                2 ** 50,
+                1,
                 undefined,
             ]);
         });
