@@ -17,6 +17,7 @@ import {
 import { Topology } from "../../stacks/topology";
 import { validateTopology } from "../../stacks/validate";
 import { mesh, primary, rawConfig, remote } from "../support/fixtures";
+import { labelledKey } from "../support/testPki";
 
 const N = "istio-multicluster:namespaces";
 const S = "istio-multicluster:security";
@@ -536,7 +537,8 @@ describe("the pack and the program agree", () => {
 
 describe("validateSecurity: nothing echoed that should not be", () => {
     it("refuses a private key in a namespace annotation without showing it, and escapes a forged key", () => {
-        const key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----";
+        // A real key made at test time (test/support/testPki.ts): no key material is committed.
+        const key = labelledKey("ANNOTATED");
         const result = validateSecurity(
             [{ name: "sample", annotations: { "example.com/key": key, "x\ny": "v" } }],
             undefined,
