@@ -236,6 +236,14 @@ class Problems {
         return isObject(v) ? v : this.fail(path, `must be a map, got ${excerpt(v)}`);
     }
 
+    /** A list that must be given and hold at least one `one`; `how` says how to give it. */
+    requiredList(v: unknown, path: string, what: string, how: string, one: string): unknown[] | undefined {
+        if (v === undefined) return this.fail(path, `required; ${how}`);
+        const list = this.list(v, path, what);
+        if (list?.length === 0) this.fail(path, `must list at least one ${one}`);
+        return list;
+    }
+
     list(v: unknown, path: string, what: string): unknown[] | undefined {
         if (v === undefined) return undefined;
         return Array.isArray(v) ? v : this.fail(path, `must be a list of ${what}, got ${excerpt(v)}`);
@@ -641,11 +649,13 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
     const namespace = p.label(raw.namespace, `${path}.namespace`) ?? istioSystem;
     const resolution = p.oneOf(raw.resolution, `${path}.resolution`, ["DNS", "STATIC"] as const, "DNS");
     const hosts: string[] = [];
-    const rawHosts =
-        raw.hosts === undefined
-            ? p.fail(`${path}.hosts`, "required; list the external host names, e.g. `[api.example.com]`")
-            : p.list(raw.hosts, `${path}.hosts`, "host names");
-    if (rawHosts?.length === 0) p.fail(`${path}.hosts`, "must list at least one host");
+    const rawHosts = p.requiredList(
+        raw.hosts,
+        `${path}.hosts`,
+        "host names",
+        "list the external host names, e.g. `[api.example.com]`",
+        "host",
+    );
     rawHosts?.forEach((h, j) => {
         const hp = `${path}.hosts[${j}]`;
         if (typeof h === "string" && isIpAddress(h)) {
@@ -661,11 +671,13 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
         if (host !== undefined) hosts.push(host);
     });
     const ports: ExternalPort[] = [];
-    const rawPorts =
-        raw.ports === undefined
-            ? p.fail(`${path}.ports`, "required; list the ports, e.g. `[{ number: 443, protocol: TLS }]`")
-            : p.list(raw.ports, `${path}.ports`, "ports");
-    if (rawPorts?.length === 0) p.fail(`${path}.ports`, "must list at least one port");
+    const rawPorts = p.requiredList(
+        raw.ports,
+        `${path}.ports`,
+        "ports",
+        "list the ports, e.g. `[{ number: 443, protocol: TLS }]`",
+        "port",
+    );
     rawPorts?.forEach((rp, j) => {
         const pp = `${path}.ports[${j}]`;
         if (!isObject(rp))

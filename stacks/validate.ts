@@ -223,12 +223,18 @@ class Reader {
     readonly errors: string[] = [];
 
     fail(path: string, message: string): undefined {
-        const line = `${path}: ${message}`;
-        if (!this.seen.has(line)) {
-            this.seen.add(line);
-            this.errors.push(line);
-        }
+        this.adopt([`${path}: ${message}`]);
         return undefined;
+    }
+
+    /** Problems another module's validator reported, already `<config path>: <problem>`, each listed once. */
+    adopt(lines: readonly string[]): void {
+        for (const line of lines) {
+            if (!this.seen.has(line)) {
+                this.seen.add(line);
+                this.errors.push(line);
+            }
+        }
     }
 
     /** Reports every key of `obj` not in `allowed`, with a hint when one is close. */
@@ -1276,16 +1282,15 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries, at);
     const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
-    if (!sec.ok)
-        for (const e of sec.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    if (!sec.ok) r.adopt(sec.errors);
     // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
     const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
-    for (const e of traffic.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    r.adopt(traffic.errors);
     const smoke = readSmokeTest(
         raw.smokeTest,
         clusters.map((c) => c.name),
     );
-    for (const e of smoke.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    r.adopt(smoke.errors);
     const smokeNamespace = smoke.settings?.namespace;
     if (smokeNamespace !== undefined && sec.ok && sec.namespaces.some((n) => n.name === smokeNamespace)) {
         // Both would create a Namespace of that name in every cluster: the second fails, and a destroy of the
@@ -1300,7 +1305,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         raw.observability,
         clusters.map((c) => c.name),
     );
-    for (const e of observability.errors) r.fail(e.slice(0, e.indexOf(": ")), e.slice(e.indexOf(": ") + 2));
+    r.adopt(observability.errors);
 
     if (remoteSecrets === "per-reader" && rawClusters.length - 1 > maxClustersPerReaderSecret) {
         r.fail(
