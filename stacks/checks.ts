@@ -20,7 +20,8 @@ export const nameLimits = {
 } as const;
 
 const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** A label value's characters; its 63-character limit is `isLabelValue`'s, checked apart where a message says so. */
+export const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const qualifiedNamePattern = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 /** A DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63. */
@@ -332,4 +333,9 @@ export function annotationProblems(m: Readonly<Record<string, unknown>>, path: s
         problems.push([path, `hold ${size} bytes; Kubernetes allows 262144 bytes of annotations in all`]);
     }
     return problems;
+}
+
+/** A map as config gives it: an object that is neither null nor a list. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -9,7 +9,15 @@
  * the workloads that primary serves. Remotes receive the namespaces only: their workloads are configured by
  * their primary's istiod, which never reads Istio config from the remote.
  */
-import { didYouMean, excerpt, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName } from "./checks";
+import {
+    didYouMean,
+    excerpt,
+    isDnsLabel,
+    isDnsSubdomain,
+    isLabelValue,
+    isObject,
+    isQualifiedName,
+} from "./checks";
 import { injectionLabel, istioNamespace, networkLabel } from "./names";
 import type { ClusterSpec, Topology } from "./topology";
 
@@ -117,10 +125,6 @@ const httpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
 const ownedLabels = ["istio-injection", "istio.io/rev", networkLabel];
 
 type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** `did you mean `x`?` when one candidate is close, else the list. */
 function hint(given: string, candidates: readonly string[], what: string): string {

@@ -17,7 +17,15 @@
  * - `topology.istio.io/cluster` is set by Istio on every endpoint, so a subset can select a cluster.
  */
 import type { GatewayValues } from "../components/chartValues";
-import { annotationProblems, excerpt, isIpAddress, isLabelValue, isQualifiedName, keyPath } from "./checks";
+import {
+    annotationProblems,
+    excerpt,
+    isIpAddress,
+    isLabelValue,
+    isObject,
+    isQualifiedName,
+    keyPath,
+} from "./checks";
 import type { ClusterSpec, EastWestSettings, ResourceSettings, ServiceType } from "./topology";
 
 /** The Kubernetes cluster DNS domain service hosts are qualified with. */
@@ -204,10 +212,6 @@ const localityLabels = [
 ];
 
 type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** Collects problems; each reader returns a typed value or undefined. */
 class Problems {

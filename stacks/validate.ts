@@ -26,6 +26,8 @@ import {
     isDnsSubdomain,
     isHostName,
     isLabelValue,
+    isObject,
+    labelValuePattern,
     isLocalHostName,
     annotationProblems,
     keyPath,
@@ -152,13 +154,8 @@ const dnsLabelWhat =
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 const exactSemver = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The value of `key` in `obj` if set: own keys only, and `null` or `""` count as not set. */
 export function configValue(obj: Obj, key: string): unknown {
