@@ -18,7 +18,9 @@ import { IstioRemote } from "./components/istioRemote";
 import { MeshHardening } from "./components/meshHardening";
 import { MeshNamespaces } from "./components/meshNamespaces";
 import { MeshSecurity } from "./components/meshSecurity";
+import { ClusterTelemetry } from "./components/clusterTelemetry";
 import { MeshTelemetry } from "./components/meshTelemetry";
+import { TelemetryHub } from "./components/telemetryHub";
 import { SmokeTest } from "./components/smokeTest";
 import { ReaderSecrets } from "./components/readerSecrets";
 import { TrustAnchor } from "./components/trustAnchor";
@@ -29,7 +31,9 @@ import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
 import { defaultRemoteSecretLayout, remoteSecretSpecs } from "./stacks/remoteSecrets";
 import { securityPlan } from "./stacks/security";
+import { observabilityNames, observabilityPlan, uiAccess } from "./stacks/observability";
 import { meshTelemetry } from "./stacks/telemetry";
+import { ClusterSpec } from "./stacks/topology";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
 
 const topology = loadTopology();
@@ -119,17 +123,6 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
         { provider: s.provider },
     );
     s.base = primary.base;
-    if (topology.observability) {
-        new MeshTelemetry(
-            cluster.name,
-            {
-                telemetry: meshTelemetry(topology.observability),
-                namespace: s.namespace,
-                istiod: primary.istiod,
-            },
-            { provider: s.provider },
-        );
-    }
     s.istiod = primary.istiod;
     // The Istio objects below each wait for the namespace they live in.
     const namespaces = { ...appNamespaces.get(cluster.name)?.namespaces, [istioNamespace]: s.namespace };
@@ -284,20 +277,69 @@ for (const name of traffic.ingress?.clusters ?? []) {
     );
 }
 
+/** What sidecar injection in a cluster needs before a pod is created: its istiod, and on a remote its attachment. */
+const injectionOf = (cluster: ClusterSpec): pulumi.Resource[] => {
+    const attached = cluster.primary && attachmentOf(cluster.name, cluster.primary);
+    return [of(cluster.name).istiod!, ...(attached ? [attached] : [])];
+};
+
+// Observability (opt-in): per cluster a namespace and its Prometheus, the hub, and in every primary the
+// Telemetry and the namespace's access policies, which the workloads they cover wait for.
+const observabilityPlans = observabilityPlan(topology);
+const observabilityNamespaces = new Map(
+    observabilityPlans.map(({ cluster, namespace }) => [
+        cluster.name,
+        new k8s.core.v1.Namespace(
+            `${cluster.name}/${namespace.name}`,
+            { metadata: { name: namespace.name, labels: { ...namespace.labels } } },
+            { provider: of(cluster.name).provider },
+        ),
+    ]),
+);
+const accessPolicies = new Map<string, readonly pulumi.Resource[]>();
+for (const plan of observabilityPlans.filter((p) => p.cluster.role === "primary")) {
+    const { cluster } = plan;
+    const s = of(cluster.name);
+    const telemetry = new MeshTelemetry(
+        cluster.name,
+        {
+            telemetry: meshTelemetry(topology.observability!),
+            namespace: s.namespace,
+            istiod: s.istiod!,
+            access: { objects: plan.istioObjects, namespace: observabilityNamespaces.get(cluster.name)! },
+        },
+        { provider: s.provider },
+    );
+    accessPolicies.set(cluster.name, telemetry.access);
+}
+let telemetryHub: TelemetryHub | undefined;
+for (const plan of observabilityPlans) {
+    const { cluster } = plan;
+    const s = of(cluster.name);
+    const namespace = observabilityNamespaces.get(cluster.name)!;
+    // A workload starts once it can be injected and its primary says who may reach it.
+    const waitFor = [...injectionOf(cluster), ...(accessPolicies.get(cluster.primary ?? cluster.name) ?? [])];
+    new ClusterTelemetry(cluster.name, { plan, namespace, waitFor }, { provider: s.provider });
+    if (plan.hub) {
+        telemetryHub = new TelemetryHub(
+            cluster.name,
+            { plan: plan.hub, namespace, waitFor },
+            { provider: s.provider },
+        );
+    }
+}
+
 // The smoke test (opt-in): the update waits until each cluster has been answered from both clusters.
 if (topology.smokeTest) {
     new SmokeTest("smoke-test", {
         settings: topology.smokeTest,
         stack: pulumi.getStack(),
         revision: topology.mesh.istio.revision,
-        clusters: mesh.clusters.map(({ cluster }) => {
-            const attached = cluster.primary && attachmentOf(cluster.name, cluster.primary);
-            return {
-                name: cluster.name,
-                provider: of(cluster.name).provider,
-                injection: [of(cluster.name).istiod!, ...(attached ? [attached] : [])],
-            };
-        }),
+        clusters: mesh.clusters.map(({ cluster }) => ({
+            name: cluster.name,
+            provider: of(cluster.name).provider,
+            injection: injectionOf(cluster),
+        })),
         meshReady: [
             ...mesh.clusters.flatMap(({ cluster }) => of(cluster.name).gateway ?? []),
             ...clusterLinks.values(),
@@ -324,3 +366,24 @@ export const clusters = Object.fromEntries(
 
 /** Per reading primary, the clusters whose remote secrets it holds. */
 export const links = linkMatrix(mesh);
+
+/**
+ * Where the observability UIs are (with `istio-multicluster:observability`): per UI in the hub, the
+ * port-forward command and the local URL; Grafana's admin user and generated password (a secret output:
+ * `pulumi stack output observability --show-secrets`).
+ */
+export const observability = topology.observability
+    ? {
+          hub: topology.observability.hub,
+          namespace: topology.observability.namespace,
+          ...uiAccess(topology),
+          ...(telemetryHub?.grafanaAdminPassword
+              ? {
+                    grafanaAdmin: {
+                        user: observabilityNames.grafanaAdminUser,
+                        password: telemetryHub.grafanaAdminPassword,
+                    },
+                }
+              : {}),
+      }
+    : undefined;

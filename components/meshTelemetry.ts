@@ -9,25 +9,42 @@ export interface MeshTelemetryArgs {
     readonly namespace: k8s.core.v1.Namespace;
     /** The cluster's istiod release: its webhook admits Istio objects, and its mesh config names the provider. */
     readonly istiod: pulumi.Resource;
+    /**
+     * The observability namespace's mTLS and access policies (stacks/observability.ts), identical on every
+     * primary, and that namespace in this cluster. Default none.
+     */
+    readonly access?: {
+        readonly objects: readonly IstioObject[];
+        readonly namespace: k8s.core.v1.Namespace;
+    };
 }
 
 /**
- * The mesh-wide Telemetry of one primary: tracing to the hub's collector with the configured sampling and the
- * `cluster` tag from each proxy's environment. Only primaries get it (a remote's proxies read their primary's
- * config). Create it with `opts.provider` set to the cluster's provider.
+ * The Istio telemetry objects of one primary: the mesh-wide Telemetry (tracing to the hub's collector with the
+ * configured sampling, the `cluster` tag from each proxy's environment), and who may reach the observability
+ * workloads. Only primaries get them (a remote's proxies read their primary's config). Create it with
+ * `opts.provider` set to the cluster's provider.
  */
 export class MeshTelemetry extends pulumi.ComponentResource {
     /** The Telemetry object. */
     public readonly telemetry: k8s.apiextensions.CustomResource;
+    /** The observability namespace's PeerAuthentication and AuthorizationPolicies. */
+    public readonly access: readonly k8s.apiextensions.CustomResource[];
 
     constructor(name: string, args: MeshTelemetryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:observability:MeshTelemetry", name, {}, opts);
+        const object = (resourceName: string, o: IstioObject, namespace: k8s.core.v1.Namespace) =>
+            new k8s.apiextensions.CustomResource(
+                resourceName,
+                { apiVersion: o.apiVersion, kind: o.kind, metadata: { ...o.metadata }, spec: o.spec },
+                { parent: this, dependsOn: [namespace, args.istiod] },
+            );
         const t = args.telemetry;
-        this.telemetry = new k8s.apiextensions.CustomResource(
-            `${name}-telemetry-${t.metadata.name}`,
-            { apiVersion: t.apiVersion, kind: t.kind, metadata: { ...t.metadata }, spec: t.spec },
-            { parent: this, dependsOn: [args.namespace, args.istiod] },
+        this.telemetry = object(`${name}-telemetry-${t.metadata.name}`, t, args.namespace);
+        const access = args.access;
+        this.access = (access?.objects ?? []).map((o) =>
+            object(`${name}/${o.metadata.namespace}/${o.kind}/${o.metadata.name}`, o, access!.namespace),
         );
-        this.registerOutputs({ telemetry: this.telemetry });
+        this.registerOutputs({ telemetry: this.telemetry, access: this.access });
     }
 }

@@ -204,10 +204,16 @@ export class Reader {
     }
 }
 
-export function readResources(r: Reader, obj: Obj, path: string): ResourceSettings | undefined {
-    const res = r.object(obj, "resources", path);
+/** Container resources under `key` (default `resources`): quantities by Kubernetes' grammar, requests ≤ limits. */
+export function readResources(
+    r: Reader,
+    obj: Obj,
+    path: string,
+    key = "resources",
+): ResourceSettings | undefined {
+    const res = r.object(obj, key, path);
     if (!res) return undefined;
-    const p = `${path}.resources`;
+    const p = `${path}.${key}`;
     r.knownKeys(res, p, ["requests", "limits"]);
     const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
     const values: Record<"requests" | "limits", Map<string, number>> = {

@@ -8,7 +8,7 @@ import type { MeshNamespace, SecuritySettings } from "./security";
 import type { TrafficSpec } from "./traffic";
 import type { SmokeTestSettings } from "./smokeTest";
 import type { HardeningSettings } from "./hardening";
-import type { ObservabilitySettings } from "./telemetry";
+import type { ObservabilitySettings } from "./observability";
 import type { RemoteSecretLayout } from "./remoteSecrets";
 
 /** The Pulumi project name: the prefix of every config key this program reads. */
@@ -178,7 +178,7 @@ export interface Topology {
     readonly smokeTest?: SmokeTestSettings;
     /** `istio-multicluster:hardening` (stacks/hardening.ts); undefined means the default, `mode: full`. */
     readonly hardening?: HardeningSettings;
-    /** `istio-multicluster:observability` (stacks/telemetry.ts); undefined means no tracing provider. */
+    /** `istio-multicluster:observability` (stacks/observability.ts); undefined means no observability. */
     readonly observability?: ObservabilitySettings;
 }
 

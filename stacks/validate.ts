@@ -13,7 +13,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { validateHardening } from "./hardening";
 import { readSmokeTest } from "./smokeTest";
-import { validateObservability } from "./telemetry";
+import { validateObservability } from "./observability";
 import {
     canonicalAddress,
     checkApiServer,
@@ -73,7 +73,7 @@ export interface RawConfig {
     readonly smokeTest?: unknown;
     /** `istio-multicluster:hardening` (read by stacks/hardening.ts). */
     readonly hardening?: unknown;
-    /** `istio-multicluster:observability` (read by stacks/telemetry.ts). */
+    /** `istio-multicluster:observability` (read by stacks/observability.ts). */
     readonly observability?: unknown;
     readonly secret: { readonly mesh: boolean; readonly clusters: boolean };
     /**
@@ -1051,10 +1051,16 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
                 "its own: give it another name",
         );
     }
-    const observability = validateObservability(
-        raw.observability,
-        clusters.map((c) => c.name),
+    // Namespaces other sections create: observability needs one of its own.
+    const takenNamespaces = new Map<string, string>(
+        (sec.ok ? sec.namespaces : []).map((n) => [n.name, `${projectName}:namespaces`]),
     );
+    if (smokeNamespace !== undefined)
+        takenNamespaces.set(smokeNamespace, `${projectName}:smokeTest.namespace`);
+    const observability = validateObservability(raw.observability, {
+        clusters: clusters.map((c) => c.name),
+        takenNamespaces,
+    });
     r.adopt(observability.errors);
 
     if (remoteSecrets === "per-reader" && rawClusters.length - 1 > maxClustersPerReaderSecret) {

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { chartDefaults } from "../../stacks/observability";
 import { clusterIdEnv, meshTelemetry, tracingProviderName } from "../../stacks/telemetry";
 import { loadStackFile, plainInputs, plan } from "../../tools/planner";
 import { template } from "../support/helm";
@@ -21,13 +22,16 @@ describe("telemetry, against Istio 1.30.3", function () {
         for (const samplingPercent of [0, 0.5, 100]) {
             const t = meshTelemetry({
                 hub: "c1",
+                namespace: "observability",
                 tracing: {
                     samplingPercent,
+                    backend: "external",
                     protocol: "opentelemetry",
                     service: "o.o.svc.cluster.local",
                     port: 4317,
                 },
                 accessLogs: false,
+                charts: chartDefaults,
             });
             assert.deepEqual(validateIstioObject({ ...t }), [], String(samplingPercent));
         }
