@@ -386,4 +386,4 @@ export const observability = topology.observability
                 }
               : {}),
       }
-    : undefined;
+    : null;

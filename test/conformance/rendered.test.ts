@@ -8,8 +8,9 @@
  */
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { ApplyOutputs, loadStackFile, Plan, plainInputs, plan, StackConfig } from "../../tools/planner";
+import { loadStackFile, Plan, plainInputs, plan, StackConfig } from "../../tools/planner";
 import { helm, helmStats, K8sObject, template } from "../support/helm";
+import { LbKind, playCluster } from "../support/playCluster";
 import {
     mesh,
     primary,
@@ -23,45 +24,6 @@ import { referenceDir } from "../support/istioSchemas";
 
 const charts = path.join(referenceDir(), "charts");
 const namespace = "istio-system";
-
-/** The load balancer's reported address for a cluster: an IP, or a hostname as AWS load balancers report. */
-type LbKind = "ip" | "hostname";
-const lbAddress = (cluster: string, kind: LbKind, n: number) =>
-    kind === "ip" ? `203.0.113.${10 + n}` : `${cluster}-0123456789.elb.us-east-1.amazonaws.com`;
-
-function playCluster(kind: LbKind): ApplyOutputs {
-    let services = 0;
-    return (args) => {
-        const inputs = args.inputs as Record<string, unknown>;
-        if (args.type === "kubernetes:core/v1:Secret" && args.name.endsWith("-reader-token")) {
-            return {
-                data: {
-                    token: Buffer.from("t").toString("base64"),
-                    "ca.crt": Buffer.from("c").toString("base64"),
-                },
-            };
-        }
-        if (
-            args.type === "tls:index/selfSignedCert:SelfSignedCert" ||
-            args.type === "tls:index/locallySignedCert:LocallySignedCert"
-        ) {
-            return { certPem: `certificate of ${args.name}\n` };
-        }
-        if (args.type === "kubernetes:helm.sh/v3:Release") {
-            return { status: { name: inputs.name, namespace: inputs.namespace, status: "deployed" } };
-        }
-        if (args.type === "kubernetes:core/v1:Service") {
-            const cluster = args.name.replace(/-eastwestgateway-service$/, "");
-            const address = lbAddress(cluster, kind, services++);
-            return {
-                status: {
-                    loadBalancer: { ingress: [kind === "ip" ? { ip: address } : { hostname: address }] },
-                },
-            };
-        }
-        return undefined;
-    };
-}
 
 /** A cluster as the test reads the config: enough to say what Istio needs there, independently of the program. */
 interface ClusterFacts {
