@@ -115,14 +115,16 @@ describe("MeshHardening in the program", () => {
         }
     });
 
-    it("the longest chain is the one without hardening: the PriorityClass waits for nothing", async () => {
+    it("the longest chain is as long as without hardening: the PriorityClass waits for nothing", async () => {
         const config = loadStackFile("prod");
         const off = await plan({
             ...config,
             values: { ...config.values, "istio-multicluster:hardening": JSON.stringify({ mode: "off" }) },
         });
         assert.equal(objectsByCluster(off)["us-east"], undefined);
-        assert.deepEqual(longestChain(prod.resources), longestChain(off.resources));
+        // Equally long chains may tie (observability's releases end one as long as the gateway's).
+        assert.equal(longestChain(prod.resources).length, longestChain(off.resources).length);
+        assert.equal(longestChain(off.resources).length, 8);
     });
 
     it("dev (light): NetworkPolicies only, preferred spread, no priority class edge", async () => {

@@ -184,7 +184,7 @@ describe("bench", () => {
         });
 
         it("reads resources, remote secrets (by their istio/multiCluster label) and the longest chain", () => {
-            assert.deepEqual(measurePlanDoc(doc), { resources: 80, remoteSecrets: 2, chain: 7 });
+            assert.deepEqual(measurePlanDoc(doc), { resources: 101, remoteSecrets: 2, chain: 7 });
         });
 
         it("the floor registers exactly the plan's resources, parents, providers and dependency edges", async () => {
