@@ -211,14 +211,26 @@ export function diffPlans(base: PlanDoc, head: PlanDoc, baseLabel: string): Plan
 /** The hidden marker that identifies a stack's comment on a pull request, so the workflow updates it. */
 export const commentMarker = (stack: string) => `<!-- istio-multicluster plan diff: ${stack} -->`;
 
+const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
 /** A value as one line of Markdown code: JSON, cut at `max` characters, never breaking the code span. */
-function code(v: unknown, max = 80): string {
-    let s = typeof v === "string" ? v : JSON.stringify(v);
-    if (s.length > max) s = `${s.slice(0, max)}…`;
+function code(v: unknown, max = 80, from = 0): string {
+    let s = text(v);
+    const start = from > 0 && s.length > max ? Math.min(from, s.length - max) : 0;
+    if (s.length - start > max) s = `${s.slice(start, start + max)}…`;
+    else if (start > 0) s = s.slice(start);
+    if (start > 0) s = `…${s}`;
     s = s.replace(/[\r\n\t]/g, " ");
     const ticks = "`".repeat(Math.max(0, ...[...s.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
     const pad = s.startsWith("`") || s.endsWith("`") ? " " : "";
     return `${ticks}${pad}${s}${pad}${ticks}`;
+}
+
+/** The index of the first character at which two texts differ (the shorter's length if one is a prefix). */
+export function firstDifference(a: string, b: string): number {
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    return i;
 }
 
 /** The diff as a pull-request comment: summary, one section per cluster, policies, then the topology. */
@@ -245,8 +257,14 @@ export function renderDiffMarkdown(d: PlanDiff, mermaid: string): string {
         for (const r of s.modified) {
             lines.push(item("✏️ modify", r));
             for (const c of r.changes ?? []) {
-                const before = "before" in c ? code(c.before) : "_absent_";
-                const after = "after" in c ? code(c.after) : "_absent_";
+                // Long values are shown from a little before where they first differ: two lists that share
+                // their first 80 characters would otherwise read the same on both sides.
+                const from =
+                    "before" in c && "after" in c
+                        ? Math.max(0, firstDifference(text(c.before), text(c.after)) - 20)
+                        : 0;
+                const before = "before" in c ? code(c.before, 80, from) : "_absent_";
+                const after = "after" in c ? code(c.after, 80, from) : "_absent_";
                 lines.push(`  - ${code(c.path)}: ${before} → ${after}`);
             }
         }
