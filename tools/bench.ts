@@ -59,7 +59,8 @@ export function benchConfig(shape: Shape, n: number, layout?: RemoteSecretLayout
             },
             "istio-multicluster:clusters": clusters,
             ...benchTraffic(clusters.map((c) => c.region)),
-            // Observability on at every size (hardening is on by default): tracing to c1's collector.
+            // Observability on at every size (hardening is on by default): a Prometheus per cluster, federated by
+            // c1, which also runs Jaeger and Grafana.
             "istio-multicluster:observability": { hub: clusters[0]!.name, tracing: { samplingPercent: 1 } },
         },
     };
