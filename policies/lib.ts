@@ -128,6 +128,27 @@ const helmTypes = new Set([
     "kubernetes:helm.sh/v3:Chart",
 ]);
 
+/** Whether a resource type is a Helm resource (a v3 Release, or a v3/v4 Chart). */
+export function isHelmType(type: string): boolean {
+    return helmTypes.has(type);
+}
+
+/**
+ * The name of the chart a Helm resource installs, from its plain props; undefined for anything else, or while
+ * `chart` is unknown. `chart` may be a bare name (`istiod`), `repo/istiod`, an `oci://` or https reference or a
+ * packaged `.tgz`: the last path segment decides, without `.tgz` or a `-<version>` suffix.
+ */
+export function helmChartName(type: string, props: unknown): string | undefined {
+    if (!helmTypes.has(type)) return undefined;
+    const chart = str(props, "chart");
+    if (typeof chart !== "string") return undefined;
+    return chart
+        .replace(/\.tgz$/, "")
+        .split("/")
+        .pop()!
+        .replace(/-\d+\.\d+\.\d+.*$/, "");
+}
+
 /** The Istio charts this mesh installs. */
 export type IstioChartName = "base" | "istiod" | "gateway";
 
@@ -144,14 +165,7 @@ export interface ChartInfo {
  * a bare name (`istiod`), `repo/istiod`, an OCI or https reference; the last path segment decides.
  */
 export function istioChart(type: string, props: unknown): ChartInfo | undefined {
-    if (!helmTypes.has(type)) return undefined;
-    const chart = str(props, "chart");
-    if (typeof chart !== "string") return undefined;
-    const last = chart
-        .replace(/\.tgz$/, "")
-        .split("/")
-        .pop()!
-        .replace(/-\d+\.\d+\.\d+.*$/, "");
+    const last = helmChartName(type, props);
     if (last !== "base" && last !== "istiod" && last !== "gateway") return undefined;
     const values = obj(props, "values");
     return {

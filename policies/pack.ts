@@ -13,6 +13,7 @@ import { hardeningPolicies } from "./hardening";
 import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
+import { releasePolicies } from "./releases";
 import { securityPolicies } from "./security";
 import { telemetryPolicies } from "./telemetry";
 import { trafficPolicies } from "./traffic";
@@ -43,6 +44,7 @@ export const policies: Policies = [
     ...workloadPolicies,
     ...hardeningPolicies,
     ...telemetryPolicies,
+    ...releasePolicies,
 ].map((p) => ({
     ...p,
     enforcementLevel: advisoryByDefault.has(p.name) ? "advisory" : defaultEnforcementLevel,
