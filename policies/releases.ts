@@ -8,10 +8,11 @@ import { helmChartName, isHelmType, isUnknown, resourceOf, str } from "./lib";
 /** An exact SemVer 2 version, as Helm charts are versioned: no range, no wildcard, no leading `v`. */
 const exactSemver = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
+/** Istio's charts: `istio-version-pinned` (consistency.ts) holds them to one exact version, the mesh's. */
+const istioCharts = new Set(["base", "istiod", "gateway"]);
+
 /** The stack config key that pins each chart the program installs. */
 function pinKey(chart: string): string | undefined {
-    if (chart === "base" || chart === "istiod" || chart === "gateway")
-        return "istio-multicluster:mesh.istio.version";
     if (chart === "prometheus" || chart === "jaeger" || chart === "grafana")
         return `istio-multicluster:observability.charts.${chart}.version`;
     return undefined;
@@ -28,7 +29,9 @@ function isFileChart(chart: string): boolean {
 /** Every Helm release (and chart) names one exact chart version. */
 export const chartVersionsPinned: ResourceValidationPolicy = {
     name: "chart-versions-pinned",
-    description: "Every Helm release is pinned to an exact chart version (no range, no wildcard, no latest).",
+    description:
+        "Every Helm release is pinned to an exact chart version (no range, no wildcard, no latest); Istio's own " +
+        "charts are istio-version-pinned's.",
     validateResource: (args, reportViolation) => {
         const r = resourceOf(args);
         if (!isHelmType(r.type)) return;
@@ -37,6 +40,8 @@ export const chartVersionsPinned: ResourceValidationPolicy = {
         if (isUnknown(ref) || isUnknown(version) || ref === undefined || isFileChart(ref)) return;
         if (version !== undefined && exactSemver.test(version)) return;
         const chart = helmChartName(r.type, r.props) ?? ref;
+        // Reported once, by the policy that also knows the mesh's version.
+        if (istioCharts.has(chart)) return;
         const key = pinKey(chart);
         const have =
             version === undefined || version.trim() === ""

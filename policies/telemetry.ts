@@ -54,7 +54,7 @@ export const tracingSamplingCeiling: ResourceValidationPolicy = {
             if (rate > maxPercent) {
                 reportViolation(
                     `Telemetry ${r.name} samples ${rate}% of requests, above the ceiling of ${maxPercent}%; lower ` +
-                        "`observability.tracing.samplingPercent`",
+                        "`istio-multicluster:observability.tracing.samplingPercent`",
                 );
             }
         }
@@ -79,8 +79,8 @@ export const tracingCollectorInMesh: ResourceValidationPolicy = {
                 if (!/^[a-z0-9-]+\.[a-z0-9-]+\.svc(\.[a-z0-9.-]+)?$/.test(service)) {
                     reportViolation(
                         `${r.name}: tracing provider ${String(str(p, "name") ?? "?")} sends spans to ${service}, ` +
-                            "outside the mesh; set `observability.tracing.service` to the hub's collector Service " +
-                            "(<name>.<namespace>.svc.cluster.local)",
+                            "outside the mesh; use `istio-multicluster:observability.tracing.backend: jaeger`, or set " +
+                            "`tracing.service` to a cluster-local collector Service (<name>.<namespace>.svc.cluster.local)",
                     );
                 }
             }

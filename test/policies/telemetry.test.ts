@@ -38,7 +38,7 @@ describe("tracing-sampling-ceiling", () => {
         const out = await runResource(tracingSamplingCeiling, telemetry([25, unknown]), { maxPercent: 10 });
         assert.deepEqual(out.messages, [
             "Telemetry c1-telemetry-mesh-default samples 25% of requests, above the ceiling of 10%; lower " +
-                "`observability.tracing.samplingPercent`",
+                "`istio-multicluster:observability.tracing.samplingPercent`",
         ]);
     });
 });
@@ -72,8 +72,9 @@ describe("tracing-collector-in-mesh", () => {
     it("reports spans sent outside the mesh", async () => {
         const out = await runResource(tracingCollectorInMesh, withProvider("collector.example.com"));
         assert.deepEqual(out.messages, [
-            "c1-istiod: tracing provider mesh-tracing sends spans to collector.example.com, outside the mesh; set " +
-                "`observability.tracing.service` to the hub's collector Service (<name>.<namespace>.svc.cluster.local)",
+            "c1-istiod: tracing provider mesh-tracing sends spans to collector.example.com, outside the mesh; use " +
+                "`istio-multicluster:observability.tracing.backend: jaeger`, or set `tracing.service` to a " +
+                "cluster-local collector Service (<name>.<namespace>.svc.cluster.local)",
         ]);
     });
 });
