@@ -379,6 +379,9 @@ const cases: { label: string; config: () => StackConfig }[] = [
                 {
                     metrics: {
                         hubStorage: "20Gi",
+                        scrapeInterval: "30s",
+                        retention: "6h",
+                        hubRetention: "30d",
                         resources: { requests: { cpu: "100m", memory: "256Mi" } },
                         hubResources: { requests: { cpu: "200m", memory: "1Gi" } },
                     },
@@ -645,6 +648,23 @@ describe("observability charts, rendered with helm template", function () {
                 }
                 // Every federation target resolves in the hub: the hub's own Prometheus, or a stub.
                 assert.ok(find(clusterPrometheus(hub())!.objects, "Service", `prometheus-${hub()}`));
+            });
+
+            it("every Prometheus keeps series as long as configured and scrapes at the configured interval", () => {
+                if (!metricsOn()) return;
+                const m = (settings.metrics ?? {}) as Record<string, string | undefined>;
+                const check = (r: Rendered | undefined, name: string, retention: string) => {
+                    assert.ok(r, name);
+                    const server = podTemplate(deployment(r)!).spec.containers.find(
+                        (x) => x.name === "prometheus-server",
+                    ) as { args?: string[] } | undefined;
+                    assert.ok(server?.args?.includes(`--storage.tsdb.retention.time=${retention}`), name);
+                    const global = prometheusConfig(r.objects, name)?.global as Obj | undefined;
+                    assert.equal(global?.scrape_interval, m.scrapeInterval ?? "15s", name);
+                };
+                for (const x of clusters)
+                    check(clusterPrometheus(x), `prometheus-${x}`, m.retention ?? "24h");
+                check(hubPrometheus(), observabilityNames.hubService, m.hubRetention ?? "15d");
             });
 
             it("every port an access policy allows is a container port of the pods it selects", () => {
