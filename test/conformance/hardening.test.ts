@@ -19,6 +19,7 @@ import { helm, K8sObject, template } from "../support/helm";
 import { topologyConfig } from "../support/fixtures";
 import { referenceDir } from "../support/istioSchemas";
 import { validateKubeObject } from "../support/kubeSchemas";
+import { isIstioRelease } from "../support/releases";
 
 const charts = path.join(referenceDir(), "charts");
 const chartValues = (chart: string) =>
@@ -81,7 +82,7 @@ function topologyOf(config: StackConfig): Topology {
 async function renderCluster(p: Plan, cluster: string): Promise<K8sObject[]> {
     const releases = p.resources.filter(
         (r) =>
-            r.type === "kubernetes:helm.sh/v3:Release" &&
+            isIstioRelease(r) &&
             r.cluster === cluster &&
             !JSON.stringify(r.rawInputs.values).includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9"),
     );

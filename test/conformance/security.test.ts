@@ -86,9 +86,10 @@ function problems(p: Plan): string[] {
 }
 
 const cases: [string, () => Promise<Plan>, number][] = [
-    // Objects expected: dev 3 (1 primary); prod 3 primaries x 5; every setting 2 primaries x 8.
-    ["the dev stack", () => plan(loadStackFile("dev")), 3],
-    ["the prod stack", () => plan(loadStackFile("prod")), 15],
+    // Objects expected: dev 3 (1 primary); prod 3 primaries x 5; every setting 2 primaries x 8. Plus, in
+    // every primary, observability's PeerAuthentication and its 3 AuthorizationPolicies (dev and prod).
+    ["the dev stack", () => plan(loadStackFile("dev")), 3 + 4],
+    ["the prod stack", () => plan(loadStackFile("prod")), 15 + 3 * 4],
     ["every security setting", () => plan(everySettingConfig()), 14],
 ];
 

@@ -65,8 +65,9 @@ describe("telemetry, against Istio 1.30.3", function () {
         assert.deepEqual(meshConfig.extensionProviders, [
             {
                 name: tracingProviderName,
+                // The dev stack runs the default backend, Jaeger in the hub's observability namespace.
                 opentelemetry: {
-                    service: "opentelemetry-collector.observability.svc.cluster.local",
+                    service: "jaeger.observability.svc.cluster.local",
                     port: 4317,
                 },
             },

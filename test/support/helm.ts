@@ -88,12 +88,14 @@ function run(binary: string, args: readonly string[]): string {
 /** One `helm template` call. */
 export interface Render {
     readonly releaseName: string;
-    /** The chart's directory. */
+    /** The chart's directory, or its packaged `.tgz`. */
     readonly chart: string;
     readonly namespace: string;
     /** The chart version to check against the chart's Chart.yaml, if any. */
     readonly version?: string;
     readonly values: Record<string, unknown>;
+    /** `--kube-version`: the Kubernetes version the chart's capabilities and `kubeVersion` see. */
+    readonly kubeVersion?: string;
 }
 
 const cache = new Map<string, Promise<K8sObject[]>>();
@@ -105,12 +107,13 @@ export function helmStats(): { readonly calls: number; readonly millis: number }
 }
 
 /**
- * Renders a chart offline as `helm template <release> <chart> --namespace <ns> -f values.json` and returns
+ * Renders a chart offline as `helm template <release> <chart> --namespace <ns> -f values.json` (and
+ * `--kube-version <v>` when given) and returns
  * its objects. Identical renders are made once; renders run concurrently with the caller. Rejects with
  * Helm's stderr on any render error.
  */
 export function template(r: Render): Promise<K8sObject[]> {
-    const key = JSON.stringify([r.releaseName, r.chart, r.namespace, r.version, r.values]);
+    const key = JSON.stringify([r.releaseName, r.chart, r.namespace, r.version, r.values, r.kubeVersion]);
     let rendering = cache.get(key);
     if (!rendering) {
         rendering = render(r);
@@ -121,11 +124,10 @@ export function template(r: Render): Promise<K8sObject[]> {
 
 async function render(r: Render): Promise<K8sObject[]> {
     if (r.version !== undefined) {
-        const chartVersion = (
-            YAML.parse(fs.readFileSync(path.join(r.chart, "Chart.yaml"), "utf8")) as {
-                version: string;
-            }
-        ).version;
+        const chartYaml = r.chart.endsWith(".tgz")
+            ? run(helm().path, ["show", "chart", r.chart])
+            : fs.readFileSync(path.join(r.chart, "Chart.yaml"), "utf8");
+        const chartVersion = (YAML.parse(chartYaml) as { version: string }).version;
         if (chartVersion !== r.version) {
             throw new Error(`${r.chart} is chart version ${chartVersion}, the release asks for ${r.version}`);
         }
@@ -134,7 +136,16 @@ async function render(r: Render): Promise<K8sObject[]> {
     try {
         const file = path.join(dir, "values.json");
         fs.writeFileSync(file, JSON.stringify(r.values));
-        const args = ["template", r.releaseName, r.chart, "--namespace", r.namespace, "-f", file];
+        const args = [
+            "template",
+            r.releaseName,
+            r.chart,
+            "--namespace",
+            r.namespace,
+            "-f",
+            file,
+            ...(r.kubeVersion !== undefined ? ["--kube-version", r.kubeVersion] : []),
+        ];
         const binary = helm().path;
         const started = Date.now();
         const out = await new Promise<string>((resolve, reject) =>

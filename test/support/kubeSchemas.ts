@@ -31,6 +31,17 @@ const roots: Record<string, string> = {
     "v1/ResourceQuota": "V1ResourceQuota",
     "v1/LimitRange": "V1LimitRange",
     "scheduling.k8s.io/v1/PriorityClass": "V1PriorityClass",
+    // What the observability charts render (test/charts).
+    "v1/ConfigMap": "V1ConfigMap",
+    "v1/ServiceAccount": "V1ServiceAccount",
+    "v1/PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "apps/v1/StatefulSet": "V1StatefulSet",
+    "apps/v1/DaemonSet": "V1DaemonSet",
+    "rbac.authorization.k8s.io/v1/ClusterRole": "V1ClusterRole",
+    "rbac.authorization.k8s.io/v1/ClusterRoleBinding": "V1ClusterRoleBinding",
+    "rbac.authorization.k8s.io/v1/Role": "V1Role",
+    "rbac.authorization.k8s.io/v1/RoleBinding": "V1RoleBinding",
+    "networking.k8s.io/v1/Ingress": "V1Ingress",
 };
 
 function model(name: string): Model | undefined {
