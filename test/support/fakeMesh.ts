@@ -24,6 +24,8 @@ export interface FakeMeshOptions {
     readonly revision?: string;
     /** Per primary, the PEMs of its cacerts; default the test root `ROOT` and an intermediate under it. */
     readonly cacerts?: Readonly<Record<string, { readonly root: string; readonly intermediate: string }>>;
+    /** `istio-multicluster:observability` as applied: its hub, with metrics, Jaeger and Grafana on. */
+    readonly observability?: { readonly hub: string; readonly namespace?: string };
 }
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -46,6 +48,41 @@ export const paths = {
     istiodSlices: `/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?${sel("kubernetes.io/service-name=istiod")}`,
     namespace: (n: string) => `/api/v1/namespaces/${n}`,
 } as const;
+
+/** The Prometheus server pods' labels, as the prometheus chart sets them on the release `prometheus-cluster`. */
+export const prometheusSelector = {
+    "app.kubernetes.io/component": "server",
+    "app.kubernetes.io/instance": "prometheus-cluster",
+    "app.kubernetes.io/name": "prometheus",
+};
+
+/** Paths verify reads for observability, in namespace `ns`. */
+export function obsPaths(ns = "observability") {
+    return {
+        namespace: `/api/v1/namespaces/${ns}`,
+        deployment: (name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+        service: (name: string) => `/api/v1/namespaces/${ns}/services/${name}`,
+        slices: (service: string) =>
+            `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?${sel(`kubernetes.io/service-name=${service}`)}`,
+        prometheusPods: `/api/v1/namespaces/${ns}/pods?${sel(
+            Object.entries(prometheusSelector)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(","),
+        )}`,
+        peerAuthentication: `/apis/security.istio.io/v1/namespaces/${ns}/peerauthentications/default`,
+        authorizationPolicy: (name: string) =>
+            `/apis/security.istio.io/v1/namespaces/${ns}/authorizationpolicies/${name}`,
+    };
+}
+
+/** A Deployment as the API server reports one, `ready` of 1 replicas ready. */
+function deployment(name: string, labels: Record<string, string>, ready = 1): unknown {
+    return {
+        metadata: { name },
+        spec: { replicas: 1, selector: { matchLabels: { ...labels } } },
+        status: { replicas: 1, readyReplicas: ready },
+    };
+}
 
 /** The remote secret a primary holds for `source`, as ClusterLink writes it. */
 export function remoteSecret(source: FakeCluster, token: string): unknown {
@@ -115,6 +152,7 @@ export function healthyMesh(
         for (const n of opts.namespaces ?? []) {
             r.set(paths.namespace(n), { metadata: { name: n, labels: { ...injection } } });
         }
+        if (opts.observability) healthyObservability(r, spec, specs, opts.observability, injection);
         if (spec.role === "primary") {
             const ca = opts.cacerts?.[spec.name] ?? {
                 root: labelledCert("ROOT"),
@@ -172,6 +210,68 @@ export function healthyMesh(
             if (byIp) {
                 r.set(rp.istiodSlices, { items: [{ endpoints: [{ addresses: [primary.address] }] }] });
             }
+        }
+    }
+}
+
+/** What observability leaves in one cluster: written by hand from the charts and the plan, not from the plan. */
+function healthyObservability(
+    r: Map<string, unknown>,
+    spec: FakeSpec,
+    specs: readonly FakeSpec[],
+    o: NonNullable<FakeMeshOptions["observability"]>,
+    injection: Record<string, string>,
+): void {
+    const ns = o.namespace ?? "observability";
+    const p = obsPaths(ns);
+    const own = `prometheus-${spec.name}`;
+    r.set(p.namespace, {
+        metadata: {
+            name: ns,
+            labels: { "app.kubernetes.io/managed-by": "istio-multicluster", ...injection },
+        },
+    });
+    r.set(p.deployment(own), deployment(own, prometheusSelector));
+    // A classic sidecar in the hub's pod, a native one (an init container that keeps running) elsewhere.
+    const sidecar = { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.30.3" };
+    const native = spec.name !== o.hub;
+    r.set(p.prometheusPods, {
+        items: [
+            {
+                metadata: { name: `${own}-5c9d8-x7k2p`, labels: { ...prometheusSelector } },
+                spec: {
+                    containers: [{ name: "prometheus-server" }, ...(native ? [] : [sidecar])],
+                    ...(native ? { initContainers: [{ ...sidecar, restartPolicy: "Always" }] } : {}),
+                },
+                status: { phase: "Running" },
+            },
+        ],
+    });
+    r.set(p.service(own), {
+        metadata: { name: own },
+        spec: { selector: { ...prometheusSelector }, ports: [{ name: "http", port: 9090 }] },
+    });
+    r.set(p.slices(own), {
+        items: [{ endpoints: [{ addresses: ["10.244.1.5"], conditions: { ready: true } }] }],
+    });
+    if (spec.name === o.hub) {
+        r.set(
+            p.deployment("prometheus"),
+            deployment("prometheus", { "app.kubernetes.io/instance": "prometheus-hub" }),
+        );
+        r.set(p.deployment("jaeger"), deployment("jaeger", { "app.kubernetes.io/instance": "jaeger" }));
+        r.set(p.deployment("grafana"), deployment("grafana", { "app.kubernetes.io/instance": "grafana" }));
+        for (const other of specs.filter((s) => s.name !== o.hub)) {
+            r.set(p.service(`prometheus-${other.name}`), {
+                metadata: { name: `prometheus-${other.name}` },
+                spec: { type: "ClusterIP", ports: [{ name: "http", port: 9090, targetPort: 9090 }] },
+            });
+        }
+    }
+    if (spec.role === "primary") {
+        r.set(p.peerAuthentication, { metadata: { name: "default" }, spec: { mtls: { mode: "STRICT" } } });
+        for (const name of ["prometheus-federate", "prometheus-hub", "jaeger"]) {
+            r.set(p.authorizationPolicy(name), { metadata: { name }, spec: { action: "ALLOW" } });
         }
     }
 }

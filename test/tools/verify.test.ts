@@ -12,7 +12,7 @@ import { parseDuration, verify, VerifyIo } from "../../tools/verify";
 import { PulumiRunner } from "../../tools/verify/config";
 import { repoRoot } from "../../tools/planner";
 import { Answer, FakeCluster, kubeconfigFor, startFakeCluster } from "../support/fakeKube";
-import { devSpecs, FakeSpec, healthyMesh, paths, remoteSecret } from "../support/fakeMesh";
+import { devSpecs, FakeSpec, healthyMesh, obsPaths, paths, remoteSecret } from "../support/fakeMesh";
 import { testPki } from "../support/testPki";
 
 const devFile = path.join(repoRoot, "Pulumi.dev.yaml");
@@ -59,6 +59,16 @@ const healthyDev = [
     "cluster1 istiod-view pass",
     "cluster1 namespace pass",
     "cluster1 namespace pass",
+    "cluster1 obs-namespace pass",
+    "cluster1 prometheus pass",
+    "cluster1 prometheus-injected pass",
+    "cluster1 prometheus-service pass",
+    "cluster1 hub-prometheus pass",
+    "cluster1 hub-jaeger pass",
+    "cluster1 hub-grafana pass",
+    "cluster1 prometheus-stub pass",
+    "cluster1 obs-mtls pass",
+    "cluster1 obs-authz pass",
     "cluster1 trust-root pass",
     "cluster2 kubernetes pass",
     "cluster2 istio-system pass",
@@ -66,6 +76,10 @@ const healthyDev = [
     "cluster2 gateway-endpoints pass",
     "cluster2 namespace pass",
     "cluster2 namespace pass",
+    "cluster2 obs-namespace pass",
+    "cluster2 prometheus pass",
+    "cluster2 prometheus-injected pass",
+    "cluster2 prometheus-service pass",
     "cluster2 webhooks pass",
 ];
 
@@ -125,7 +139,11 @@ describe("verify", function () {
             c.tokens.clear();
             c.requests.length = 0;
         }
-        healthyMesh([c1, c2], devSpecs, { namespaces: ["sample", "smoke-test"] });
+        // Pulumi.dev.yaml sets observability with cluster1 as its hub.
+        healthyMesh([c1, c2], devSpecs, {
+            namespaces: ["sample", "smoke-test"],
+            observability: { hub: "cluster1" },
+        });
         useKubeconfig(devContexts());
     });
 
@@ -135,10 +153,10 @@ describe("verify", function () {
         assert.equal(r.code, 0, r.out);
         const lines = r.out.trimEnd().split("\n");
         assert.equal(lines[0], "cluster1");
-        assert.equal(lines[lines.length - 1], "19 checks: 19 passed, 0 failed");
+        assert.equal(lines[lines.length - 1], "33 checks: 33 passed, 0 failed");
         assert.deepEqual(
             lines.filter((l) => l.startsWith("  ")).map((l) => l.trim()[0]),
-            Array(19).fill("✔"),
+            Array(33).fill("✔"),
         );
         assert.ok(lines.includes("  ✔ kubernetes           Kubernetes v1.32.2"), r.out);
         assert.ok(lines.includes("  ✔ istiod-view          cluster2 synced"), r.out);
@@ -167,6 +185,8 @@ describe("verify", function () {
             hint: "",
         });
     });
+
+    const obs = obsPaths();
 
     /** One break per check: what to change, and the one failure it must give. */
     const breaks: {
@@ -331,6 +351,108 @@ describe("verify", function () {
             hint: /`kubectl label ns smoke-test istio-injection=enabled --overwrite`/,
         },
         {
+            title: "a missing stub Service for another cluster's Prometheus in the hub",
+            breakIt: () => c1.routes.delete(obs.service("prometheus-cluster2")),
+            cluster: "cluster1",
+            check: "prometheus-stub",
+            found: "no Service prometheus-cluster2 in observability",
+            hint: /^re-run `pulumi up`: it creates prometheus-cluster2 so the hub's DNS resolves/,
+        },
+        {
+            title: "a stub Service with a selector",
+            breakIt: () => {
+                const s = c1.routes.get(obs.service("prometheus-cluster2")) as {
+                    spec: Record<string, unknown>;
+                };
+                s.spec.selector = { "app.kubernetes.io/name": "prometheus" };
+            },
+            cluster: "cluster1",
+            check: "prometheus-stub",
+            found: "port 9090, selector app.kubernetes.io/name=prometheus",
+            hint: /`kubectl -n observability delete svc prometheus-cluster2` and re-run `pulumi up`$/,
+        },
+        {
+            title: "a cluster Prometheus without its sidecar",
+            breakIt: () => {
+                const list = c2.routes.get(obs.prometheusPods) as {
+                    items: { spec: Record<string, unknown> }[];
+                };
+                list.items[0]!.spec = { containers: [{ name: "prometheus-server" }] };
+            },
+            cluster: "cluster2",
+            check: "prometheus-injected",
+            found: "0/1 pods with istio-proxy (without: prometheus-cluster2-5c9d8-x7k2p)",
+            hint: /`kubectl -n observability rollout restart deploy\/prometheus-cluster2`/,
+        },
+        {
+            title: "a cluster Prometheus Deployment with no ready replica",
+            breakIt: () => {
+                const d = c2.routes.get(obs.deployment("prometheus-cluster2")) as {
+                    status: Record<string, number>;
+                };
+                d.status = { replicas: 1, readyReplicas: 0 };
+            },
+            cluster: "cluster2",
+            check: "prometheus",
+            found: "0/1 ready",
+            hint: /^`kubectl -n observability describe deploy\/prometheus-cluster2`/,
+        },
+        {
+            title: "Grafana not available in the hub",
+            breakIt: () => {
+                const d = c1.routes.get(obs.deployment("grafana")) as { status: Record<string, number> };
+                d.status = { replicas: 1 };
+            },
+            cluster: "cluster1",
+            check: "hub-grafana",
+            found: "0/1 ready",
+            hint: /check the hub's egress to raw\.githubusercontent\.com for Grafana's dashboards/,
+        },
+        {
+            title: "no Jaeger in the hub",
+            breakIt: () => c1.routes.delete(obs.deployment("jaeger")),
+            cluster: "cluster1",
+            check: "hub-jaeger",
+            found: "no Deployment jaeger in observability",
+            hint: /^re-run `pulumi up`: it installs the Helm release jaeger in observability$/,
+        },
+        {
+            title: "the observability namespace's PeerAuthentication PERMISSIVE",
+            breakIt: () =>
+                c1.routes.set(obs.peerAuthentication, {
+                    metadata: { name: "default" },
+                    spec: { mtls: { mode: "PERMISSIVE" } },
+                }),
+            cluster: "cluster1",
+            check: "obs-mtls",
+            found: "mTLS PERMISSIVE",
+            hint: /^re-run `pulumi up` to restore it/,
+        },
+        {
+            title: "a missing observability AuthorizationPolicy",
+            breakIt: () => c1.routes.delete(obs.authorizationPolicy("prometheus-federate")),
+            cluster: "cluster1",
+            check: "obs-authz",
+            found: "no prometheus-federate",
+            hint: /^re-run `pulumi up` to restore them/,
+        },
+        {
+            title: "an observability namespace without the injection label",
+            breakIt: () => c2.routes.set(obs.namespace, { metadata: { name: "observability" } }),
+            cluster: "cluster2",
+            check: "obs-namespace",
+            found: "namespace observability with istio-injection=(none)",
+            hint: /`kubectl label ns observability istio-injection=enabled --overwrite`/,
+        },
+        {
+            title: "a cluster Prometheus Service without ready endpoints",
+            breakIt: () => c2.routes.set(obs.slices("prometheus-cluster2"), { items: [] }),
+            cluster: "cluster2",
+            check: "prometheus-service",
+            found: "port 9090, 0 ready",
+            hint: /^no ready Prometheus pod behind prometheus-cluster2/,
+        },
+        {
             title: "no cacerts",
             breakIt: () => c1.routes.delete(paths.cacerts),
             cluster: "cluster1",
@@ -446,7 +568,7 @@ describe("verify", function () {
             r.out,
             /\n {2}- remote-secret-token {2}not reachable from this machine \(127\.0\.0\.1:\d+ unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+\); only istiod needs to reach it\n {6}expected: the token in the secret for cluster2 authenticates to cluster2's API server\n/,
         );
-        assert.ok(r.out.endsWith("19 checks: 18 passed, 0 failed, 1 not decidable from here\n"), r.out);
+        assert.ok(r.out.endsWith("33 checks: 32 passed, 0 failed, 1 not decidable from here\n"), r.out);
     });
 
     it("a context missing from the kubeconfig gives one line naming it; the other cluster is still checked", async () => {
@@ -619,6 +741,40 @@ describe("verify", function () {
         );
     });
 
+    it("checks observability only as configured: none without it; with metrics off, only what the plan has", async () => {
+        const dev = YAML.parse(fs.readFileSync(devFile, "utf8")) as { config: Record<string, unknown> };
+        const clusters = dev.config["istio-multicluster:clusters"] as unknown[];
+        const obsChecks = (rs: readonly CheckResult[]) =>
+            rs
+                .filter((r) => /^(obs-|prometheus|hub-)/.test(r.check))
+                .map((r) => `${r.cluster} ${r.check} ${r.status}`);
+        const without = await runJson(["--config", stackFile(clusters)]);
+        assert.equal(without.code, 0, JSON.stringify(failures(without.results)));
+        assert.deepEqual(obsChecks(without.results), []);
+
+        healthyMesh([c1, c2], devSpecs, { observability: { hub: "cluster1", namespace: "telemetry" } });
+        const file = stackFile(clusters, {
+            "istio-multicluster:observability": {
+                hub: "cluster1",
+                namespace: "telemetry",
+                metrics: { enabled: false },
+            },
+        });
+        const { code, results } = await runJson(["--config", file]);
+        assert.equal(code, 0, JSON.stringify(failures(results)));
+        assert.deepEqual(obsChecks(results), [
+            "cluster1 obs-namespace pass",
+            "cluster1 hub-jaeger pass",
+            "cluster1 obs-mtls pass",
+            "cluster1 obs-authz pass",
+            "cluster2 obs-namespace pass",
+        ]);
+        assert.deepEqual(
+            results.filter((r) => r.check === "obs-authz").map((r) => [r.expected, r.found]),
+            [["AuthorizationPolicies jaeger in telemetry", "1 present"]],
+        );
+    });
+
     it("with a revision: istiod, its webhooks and the injection label are the revision's", async () => {
         healthyMesh([c1, c2], devSpecs, { namespaces: ["apps"], revision: "1-30-3" });
         const dev = YAML.parse(fs.readFileSync(devFile, "utf8")) as { config: Record<string, unknown> };
@@ -728,11 +884,11 @@ describe("verify", function () {
                 assert.match(
                     line,
                     new RegExp(
-                        `^waiting \\(round ${i + 1}\\): 1 of 19 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
+                        `^waiting \\(round ${i + 1}\\): 1 of 33 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
                     ),
                 );
             }
-            assert.ok(r.out.endsWith("19 checks: 19 passed, 0 failed\n"), r.out);
+            assert.ok(r.out.endsWith("33 checks: 33 passed, 0 failed\n"), r.out);
         });
 
         it("gives up when the time runs out: the last report and exit 1", async () => {
