@@ -494,6 +494,8 @@ export function hubPrometheusValues(
     const m = s.metrics!;
     return {
         ...subchartsOff,
+        // It discovers nothing (static federation targets only): no ClusterRole to read the cluster's objects.
+        rbac: { create: false },
         scrapeConfigs: Object.fromEntries(chartScrapeJobs.map((j) => [j, { enabled: false }])),
         serverFiles: {
             "prometheus.yml": {

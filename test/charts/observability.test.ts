@@ -193,6 +193,11 @@ function hubPrometheusProblems(r: Rendered, e: HubExpectations): string[] {
         const match = (job.params as Record<string, unknown> | undefined)?.["match[]"];
         if (!Array.isArray(match) || match.length === 0) out.push(`federate-${c} has no match[]`);
     }
+    // Static targets only: it needs no right to read the cluster, and the chart must not grant one.
+    for (const kind of ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]) {
+        for (const o of r.objects.filter((x) => x.kind === kind))
+            out.push(`renders ${kind} ${o.metadata?.name}`);
+    }
     const d = deployment(r);
     if (!d) out.push("not exactly one Deployment");
     else {

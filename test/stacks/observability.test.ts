@@ -335,6 +335,7 @@ describe("stacks/observability", () => {
                 values.scrapeConfigs,
                 Object.fromEntries(chartScrapeJobs.map((j) => [j, { enabled: false }])),
             );
+            assert.deepEqual(values.rbac, { create: false }, "static targets: no right to read the cluster");
             const jobs = (
                 values.serverFiles as Record<string, { scrape_configs: Record<string, unknown>[] }>
             )["prometheus.yml"]!.scrape_configs;
