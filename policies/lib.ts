@@ -377,3 +377,16 @@ export function pemBlocks(text: string, kind: "CERTIFICATE" | "PRIVATE KEY"): st
 export function configOf<T extends object>(args: { getConfig<C extends object>(): C }, defaults: T): T {
     return { ...defaults, ...args.getConfig<Partial<T>>() };
 }
+
+/** Clusters whose istiod is a primary's (reads Istio config) and those whose istiod is a remote's. */
+export function controlPlanes(all: readonly Res[]): { primaries: Map<string, Res>; remotes: Set<string> } {
+    const primaries = new Map<string, Res>();
+    const remotes = new Set<string>();
+    for (const r of all) {
+        const chart = istioChart(r.type, r.props);
+        if (chart?.chart !== "istiod" || r.cluster === undefined) continue;
+        if (isRemoteIstiod(chart.values)) remotes.add(r.cluster);
+        else if (!primaries.has(r.cluster)) primaries.set(r.cluster, r);
+    }
+    return { primaries, remotes };
+}

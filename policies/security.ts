@@ -8,7 +8,7 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/
 import {
     at,
     configOf,
-    isRemoteIstiod,
+    controlPlanes,
     istioChart,
     istioNamespace,
     isUnknown,
@@ -78,19 +78,6 @@ function weakModes(spec: unknown): string[] {
         }
     }
     return modes;
-}
-
-/** Clusters whose istiod is a primary's (reads Istio config) and those whose istiod is a remote's. */
-function controlPlanes(all: Res[]): { primaries: Map<string, Res>; remotes: Set<string> } {
-    const primaries = new Map<string, Res>();
-    const remotes = new Set<string>();
-    for (const r of all) {
-        const chart = istioChart(r.type, r.props);
-        if (chart?.chart !== "istiod" || r.cluster === undefined) continue;
-        if (isRemoteIstiod(chart.values)) remotes.add(r.cluster);
-        else if (!primaries.has(r.cluster)) primaries.set(r.cluster, r);
-    }
-    return { primaries, remotes };
 }
 
 /** Every primary has a mesh-wide STRICT PeerAuthentication in the root namespace. */

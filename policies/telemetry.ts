@@ -12,6 +12,7 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/
 import {
     at,
     configOf,
+    controlPlanes,
     helmChartName,
     isRemoteIstiod,
     istioChart,
@@ -226,17 +227,6 @@ export const observabilityMeshOnly: ResourceValidationPolicy = {
 /** The Istio PeerAuthentication kind, whichever served version the program uses. */
 const peerAuthenticationType = /^kubernetes:security\.istio\.io\/v1(beta1)?:PeerAuthentication$/;
 
-/** Clusters whose istiod is a primary's (reads Istio config), with that istiod. */
-function primaries(all: readonly Res[]): Map<string, Res> {
-    const out = new Map<string, Res>();
-    for (const r of all) {
-        const chart = istioChart(r.type, r.props);
-        if (chart?.chart !== "istiod" || r.cluster === undefined || isRemoteIstiod(chart.values)) continue;
-        if (!out.has(r.cluster)) out.set(r.cluster, r);
-    }
-    return out;
-}
-
 /** Whether a PeerAuthentication's spec selects workloads (or may: unknown), instead of the whole namespace. */
 function selectsWorkloads(spec: unknown): boolean {
     const labels = obj(spec, "selector", "matchLabels");
@@ -264,7 +254,7 @@ export const observabilityMtlsStrict: StackValidationPolicy = {
             hosted.set(key, [...(hosted.get(key) ?? []), r]);
         }
         const peerAuths = all.filter((r) => peerAuthenticationType.test(r.type));
-        for (const [cluster, istiod] of primaries(all)) {
+        for (const [cluster, istiod] of controlPlanes(all).primaries) {
             const here = peerAuths.filter((r) => r.cluster === cluster);
             for (const [ns, releases] of hosted) {
                 const names = releases.map((r) => r.name).join(", ");
