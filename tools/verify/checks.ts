@@ -15,6 +15,7 @@ import {
     networkLabel,
 } from "../../stacks/names";
 import {
+    ChartRelease,
     ClusterObservability,
     clusterPrometheusName,
     observabilityNames,
@@ -728,6 +729,8 @@ async function checkObservability(
         r.check("obs-namespace", !!n && want.every(([k, v]) => labels[k] === v), nsExpected, found, nsHint);
     });
 
+    const describe = (n: string) =>
+        `\`kubectl -n ${on} describe deploy/${n}\` and \`kubectl -n ${on} logs deploy/${n}\``;
     if (obs.prometheus) {
         const name = clusterPrometheusName(obs.cluster.name);
         const release = obs.prometheus.releaseName;
@@ -736,8 +739,7 @@ async function checkObservability(
             on,
             name,
             release,
-            `\`kubectl -n ${on} describe deploy/${name}\` and \`kubectl -n ${on} logs deploy/${name}\`; ` +
-                `its pods need the sidecar injector of istiod to start`,
+            `${describe(name)}; its pods need the sidecar injector of istiod to start`,
             kube,
             r,
         );
@@ -747,42 +749,23 @@ async function checkObservability(
 
     if (obs.hub) {
         const hub = obs.hub;
-        const describe = (n: string) =>
-            `\`kubectl -n ${on} describe deploy/${n}\` and \`kubectl -n ${on} logs deploy/${n}\``;
-        if (hub.prometheus) {
-            await checkDeployment(
-                "hub-prometheus",
-                on,
-                observabilityNames.hubService,
-                hub.prometheus.releaseName,
-                describe(observabilityNames.hubService),
-                kube,
-                r,
-            );
-        }
-        if (hub.jaeger) {
-            await checkDeployment(
-                "hub-jaeger",
-                on,
-                observabilityNames.jaeger,
-                hub.jaeger.releaseName,
-                describe(observabilityNames.jaeger),
-                kube,
-                r,
-            );
-        }
-        if (hub.grafana) {
-            await checkDeployment(
+        // Each hub workload the plan calls for: its check, its Deployment (the chart's fullnameOverride), and
+        // what to look at when it is not ready.
+        const workloads: [string, string, ChartRelease | undefined, string][] = [
+            ["hub-prometheus", observabilityNames.hubService, hub.prometheus, ""],
+            ["hub-jaeger", observabilityNames.jaeger, hub.jaeger, ""],
+            [
                 "hub-grafana",
-                on,
                 observabilityNames.grafana,
-                hub.grafana.releaseName,
-                `${describe(observabilityNames.grafana)}; check the hub's egress to raw.githubusercontent.com for ` +
-                    `Grafana's dashboards (its init container downloads them) and that Secret ` +
-                    `${observabilityNames.grafanaAdminSecret} exists (re-run \`pulumi up\`)`,
-                kube,
-                r,
-            );
+                hub.grafana,
+                "; check the hub's egress to raw.githubusercontent.com for Grafana's dashboards (its init " +
+                    `container downloads them) and that Secret ${observabilityNames.grafanaAdminSecret} exists ` +
+                    "(re-run `pulumi up`)",
+            ],
+        ];
+        for (const [check, name, release, more] of workloads) {
+            if (release)
+                await checkDeployment(check, on, name, release.releaseName, describe(name) + more, kube, r);
         }
         for (const stub of hub.stubs) await checkStub(on, stub, kube, r);
     }
