@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { managedByLabel } from "../stacks/names";
 import { HubPlan, observabilityNames } from "../stacks/observability";
 import { observabilityChart } from "./observabilityChart";
 
@@ -57,7 +58,7 @@ export class TelemetryHub extends pulumi.ComponentResource {
                     metadata: {
                         name: observabilityNames.grafanaAdminSecret,
                         namespace,
-                        labels: { "app.kubernetes.io/managed-by": "istio-multicluster" },
+                        labels: { ...managedByLabel },
                     },
                     type: "Opaque",
                     stringData: {

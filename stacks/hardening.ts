@@ -11,7 +11,7 @@ import { parseCidr, parseQuantity } from "./checks";
 import type * as k8s from "@pulumi/kubernetes";
 import type { GatewayValues, IstiodValues } from "../components/chartValues";
 import { composeMesh } from "./mesh";
-import { istioNamespace } from "./names";
+import { istioNamespace, managedByLabel } from "./names";
 import { ClusterSpec, projectName, ResourceSettings, Topology, WorkloadSettings } from "./topology";
 import { eastWestSelector, releaseNames } from "./values";
 
@@ -335,8 +335,6 @@ export interface ClusterHardening {
     readonly need: ClusterNeed;
 }
 
-const managedLabel = { "app.kubernetes.io/managed-by": "istio-multicluster" } as const;
-
 /** The labels of istiod's pods that a selector may rely on (deployment.yaml's pod template). */
 export function istiodPodLabels(revision: string | undefined): Record<string, string> {
     return { app: "istiod", "istio.io/rev": revision ?? "default" };
@@ -378,7 +376,7 @@ export function istiodNetworkPolicy(revision: string | undefined, s: HardeningSe
         metadata: {
             name: `${releaseNames.istiod(revision)}-ingress`,
             namespace: istioNamespace,
-            labels: { ...managedLabel },
+            labels: { ...managedByLabel },
         },
         spec: {
             podSelector: { matchLabels: istiodPodLabels(revision) },
@@ -418,7 +416,7 @@ export function eastWestNetworkPolicy(
         metadata: {
             name: `${releaseNames.eastWestGateway}-ingress`,
             namespace: istioNamespace,
-            labels: { ...managedLabel },
+            labels: { ...managedByLabel },
         },
         spec: {
             podSelector: { matchLabels: eastWestPodLabels() },
@@ -476,7 +474,7 @@ export function hardeningPlan(topology: Topology): ClusterHardening[] {
                 metadata: {
                     name: "istio-system-quota",
                     namespace: istioNamespace,
-                    labels: { ...managedLabel },
+                    labels: { ...managedByLabel },
                 },
                 spec: {
                     hard: {
@@ -492,7 +490,7 @@ export function hardeningPlan(topology: Topology): ClusterHardening[] {
                 metadata: {
                     name: "istio-system-defaults",
                     namespace: istioNamespace,
-                    labels: { ...managedLabel },
+                    labels: { ...managedByLabel },
                 },
                 // Defaults only, no `max`: a maximum could refuse istiod or a gateway sized in config.
                 spec: { limits: [{ type: "Container", defaultRequest: { ...limitRangeDefaults } }] },
@@ -500,7 +498,7 @@ export function hardeningPlan(topology: Topology): ClusterHardening[] {
             priorityClass: {
                 apiVersion: "scheduling.k8s.io/v1",
                 kind: "PriorityClass",
-                metadata: { name: priorityClassName, labels: { ...managedLabel } },
+                metadata: { name: priorityClassName, labels: { ...managedByLabel } },
                 value: priorityClassValue,
                 globalDefault: false,
                 preemptionPolicy: "PreemptLowerPriority",

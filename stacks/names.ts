@@ -1,7 +1,12 @@
 /**
  * Names, labels and annotations that Istio reads: pure functions of the topology.
  */
-import { ClusterSpec } from "./topology";
+import { ClusterSpec, projectName } from "./topology";
+
+/** The label on every object this program creates outside a chart, so `kubectl get -l` finds them. */
+export const managedByLabel: Readonly<Record<string, string>> = {
+    "app.kubernetes.io/managed-by": projectName,
+};
 
 /** The namespace Istio's control plane, `cacerts` and remote secrets live in. */
 export const istioNamespace = "istio-system";

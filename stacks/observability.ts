@@ -22,7 +22,7 @@
 import { dnsLabelWhat, exactSemver, Obj, prune, Reader, readResources } from "./reader";
 import { checkApiServer, excerpt, isDnsLabel, isObject, nameLimits, parseQuantity } from "./checks";
 import { IstioObject } from "./istioObjects";
-import { injectionLabel } from "./names";
+import { injectionLabel, managedByLabel } from "./names";
 import { principal } from "./security";
 import { ClusterSpec, projectName, ResourceSettings, Topology } from "./topology";
 
@@ -451,8 +451,6 @@ export interface ClusterObservability {
     readonly istioObjects: readonly IstioObject[];
 }
 
-const managedBy = { "app.kubernetes.io/managed-by": projectName };
-
 const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
 
 function resourcesValue(r: ResourceSettings | undefined): Record<string, unknown> {
@@ -756,7 +754,7 @@ export function observabilityPlan(topology: Topology): ClusterObservability[] {
             cluster,
             namespace: {
                 name: s.namespace,
-                labels: { ...managedBy, ...injectionLabel(topology.mesh.istio.revision) },
+                labels: { ...managedByLabel, ...injectionLabel(topology.mesh.istio.revision) },
             },
             ...(s.metrics
                 ? {
@@ -781,7 +779,7 @@ export function stubService(cluster: string, namespace: string): KubeObject {
         metadata: {
             name: clusterPrometheusName(cluster),
             namespace,
-            labels: { ...managedBy, [`${projectName}/endpoints-in`]: cluster },
+            labels: { ...managedByLabel, [`${projectName}/endpoints-in`]: cluster },
         },
         spec: {
             type: "ClusterIP",
