@@ -20,7 +20,15 @@
  * Pure: the reader (one call from stacks/validate.ts) and the planner are functions of the settings.
  */
 import { dnsLabelWhat, exactSemver, Obj, prune, Reader, readResources } from "./reader";
-import { checkApiServer, excerpt, isDnsLabel, isObject, nameLimits, parseQuantity } from "./checks";
+import {
+    checkApiServer,
+    excerpt,
+    isDnsLabel,
+    isDnsSubdomain,
+    isObject,
+    nameLimits,
+    parseQuantity,
+} from "./checks";
 import { IstioObject } from "./istioObjects";
 import { injectionLabel, managedByLabel } from "./names";
 import { principal } from "./security";
@@ -183,7 +191,6 @@ const durationPattern = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
 function isDuration(s: string): boolean {
     return s !== "" && durationPattern.test(s) && /[1-9]/.test(s);
 }
-const dnsSubdomainService = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Context the cross-checks need: the mesh's clusters, and the namespaces other sections create. */
 export interface ObservabilityContext {
@@ -306,7 +313,7 @@ function readTracing(
     const protocol = r.oneOf<TracingProtocol>(t, "protocol", p, ["opentelemetry", "zipkin"], "opentelemetry");
     const d = externalCollectorDefaults[protocol ?? "opentelemetry"];
     const service = t.service ?? d.service;
-    if (typeof service !== "string" || !dnsSubdomainService.test(service) || !service.includes(".svc.")) {
+    if (typeof service !== "string" || !isDnsSubdomain(service) || !service.includes(".svc.")) {
         r.fail(
             `${p}.service`,
             `${excerpt(service)} is not a Service name such as ${d.service}; name the collector Service by its ` +
