@@ -116,7 +116,7 @@ export class IstiodRunner {
         for (const [key, r] of this.running) {
             if (key.startsWith(`${c.name}/`) && !live.has(key)) {
                 log(`${c.name}: Pod ${r.pod.metadata.name} is gone; stopping its istiod`);
-                stop(r);
+                void stop(r);
                 this.running.delete(key);
             }
         }
@@ -260,19 +260,26 @@ export class IstiodRunner {
         });
     }
 
-    stopAll(): void {
-        for (const r of this.running.values()) stop(r);
+    /** Stops every istiod: SIGTERM, SIGKILL after 3 s; resolves when all have exited. */
+    async stopAll(): Promise<void> {
+        const all = [...this.running.values()];
         this.running.clear();
+        await Promise.all(all.map(stop));
     }
 }
 
-function stop(r: Running): void {
+function stop(r: Running): Promise<void> {
     const child = r.child;
     r.child = undefined;
-    if (child && child.exitCode === null) {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+        });
         child.kill("SIGTERM");
-        setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 5000).unref();
-    }
+    });
 }
 
 /** An env var's value as the kubelet resolves it (resource fields: this machine's two cores, no memory limit). */

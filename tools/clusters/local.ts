@@ -5,9 +5,8 @@
  * ServiceAccount signing key. One supervisor per directory (supervisor.ts) plays the cloud's load balancer
  * and runs a real istiod for every istiod Pod.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { Api, sleep, waitFor } from "./api";
 import { bin, ClustersFailed, ClustersRefused, clusterBinaries, ensureBinaries, goVersion } from "./build";
@@ -23,12 +22,14 @@ import {
     LbMode,
     maxClusters,
     MeshState,
+    networkPlan,
     pidsOf,
     readState,
     releaseSlot,
     writeState,
 } from "./state";
 import { removeHostsEntries } from "./hosts";
+import { createNetwork, inNetns, removeNetwork } from "./network";
 
 /** What `up` is asked for. */
 export interface UpOptions {
@@ -59,28 +60,20 @@ export function checkUpInput(names: readonly string[], dir: string): string[] {
     return problems;
 }
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
-
 interface Started {
     readonly child: ChildProcess;
     readonly log: string;
     exited?: string;
 }
 
-/** Starts `binary` in its own process group, its output appended to `log`; it outlives this process. */
-function start(binary: string, args: string[], log: string, env?: NodeJS.ProcessEnv): Started {
+/**
+ * Starts `binary` inside the namespace `netns`, in its own process group, its output appended to `log`; it
+ * outlives this process (`ip netns exec` execs it: the pid is the binary's).
+ */
+function start(netns: string, binary: string, args: string[], log: string, env?: NodeJS.ProcessEnv): Started {
     const fd = fs.openSync(log, "a");
-    const child = spawn(bin(binary), args, {
+    const [cmd, argv] = inNetns(netns, [bin(binary), ...args]);
+    const child = spawn(cmd, argv, {
         detached: true,
         stdio: ["ignore", fd, fd],
         env: env ?? process.env,
@@ -132,6 +125,7 @@ async function startCluster(
     index: number,
     root: string,
     slot: number,
+    netns: string,
     pids: Partial<Record<ClusterProcess, number>>,
     timeoutMs: number,
     log: (s: string) => void,
@@ -139,10 +133,11 @@ async function startCluster(
     const dir = path.join(root, name);
     fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
     const plan = addressPlan(slot, index);
-    const pki = makeClusterPki(path.join(dir, "pki"), name, plan.serviceIp);
-    const [apiPort, etcdPort, etcdPeerPort] = [await freePort(), await freePort(), await freePort()];
+    const { nsIp } = networkPlan(slot);
+    const pki = makeClusterPki(path.join(dir, "pki"), name, [nsIp, plan.serviceIp]);
+    const { apiPort, etcdPort, etcdPeerPort } = plan;
     const logFile = (p: string) => path.join(dir, "logs", `${p}.log`);
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${nsIp}:${apiPort}`;
     const state: ClusterState = {
         name,
         index,
@@ -158,9 +153,10 @@ async function startCluster(
         pids,
     };
 
-    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+    const etcdUrl = `http://${nsIp}:${etcdPort}`;
+    const peerUrl = `http://${nsIp}:${etcdPeerPort}`;
     const etcd = start(
+        netns,
         "etcd",
         [
             `--name=${name}`,
@@ -185,12 +181,13 @@ async function startCluster(
     });
 
     const apiserver = start(
+        netns,
         "kube-apiserver",
         [
             `--etcd-servers=${etcdUrl}`,
-            "--bind-address=127.0.0.1",
+            `--bind-address=${nsIp}`,
             `--secure-port=${apiPort}`,
-            "--advertise-address=127.0.0.1",
+            `--advertise-address=${nsIp}`,
             "--endpoint-reconciler-type=none",
             `--tls-cert-file=${pki.serverCert}`,
             `--tls-private-key-file=${pki.serverKey}`,
@@ -220,6 +217,7 @@ async function startCluster(
         const kubeconfig = path.join(dir, "admin.kubeconfig");
         fs.writeFileSync(kubeconfig, kubeconfigOf([state]), { mode: 0o600 });
         const kcm = start(
+            netns,
             "kube-controller-manager",
             [
                 `--kubeconfig=${kubeconfig}`,
@@ -237,6 +235,7 @@ async function startCluster(
         );
         pids["kube-controller-manager"] = kcm.child.pid;
         const scheduler = start(
+            netns,
             "kube-scheduler",
             [
                 `--kubeconfig=${kubeconfig}`,
@@ -252,11 +251,15 @@ async function startCluster(
 
         await admin.json("POST", "/api/v1/nodes", nodeObject(state.nodeName, plan.podCidr));
         const kwok = start(
+            netns,
             "kwok",
             [
                 `--kubeconfig=${kubeconfig}`,
                 `--config=${bin("kwok-stages.yaml")}`,
                 "--manage-all-nodes=true",
+                // A node lease renewed as a kubelet renews it: without one the node lifecycle controller marks
+                // the node unreachable between status heartbeats and its Pods not Ready.
+                "--node-lease-duration-seconds=40",
                 `--cidr=${plan.podCidr}`,
                 `--node-ip=${plan.nodeIp}`,
                 "--server-address=",
@@ -319,6 +322,7 @@ export async function up(opts: UpOptions): Promise<MeshState> {
         );
     }
     goVersion();
+    checkNetworkTools();
     if (opts.lb === "hostname") checkHostsWritable();
     const built = await ensureBinaries(opts.log);
     if (built.length > 0) opts.log(`built: ${built.join(", ")}`);
@@ -328,16 +332,25 @@ export async function up(opts: UpOptions): Promise<MeshState> {
     fs.mkdirSync(dir, { recursive: true });
     for (const n of opts.names) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     const slot = claimSlot(dir);
-    const state: MeshState = { dir, slot, lb: opts.lb, clusters: [], startedAt: new Date().toISOString() };
+    const { netns } = networkPlan(slot);
+    const state: MeshState = {
+        dir,
+        slot,
+        netns,
+        lb: opts.lb,
+        clusters: [],
+        startedAt: new Date().toISOString(),
+    };
     const pids = opts.names.map(() => ({}));
     const placeholder = () =>
         opts.names.map((name, index) => ({ name, index, pids: pids[index]! }) as unknown as ClusterState);
     state.clusters.push(...placeholder());
     writeState(state);
     try {
+        createNetwork(slot);
         const timeoutMs = opts.timeoutMs ?? 120_000;
         const clusters = await Promise.all(
-            opts.names.map((n, i) => startCluster(n, i, dir, slot, pids[i]!, timeoutMs, opts.log)),
+            opts.names.map((n, i) => startCluster(n, i, dir, slot, netns, pids[i]!, timeoutMs, opts.log)),
         );
         state.clusters.splice(0, state.clusters.length, ...clusters);
         writeState(state);
@@ -346,6 +359,7 @@ export async function up(opts: UpOptions): Promise<MeshState> {
         return state;
     } catch (e) {
         await stopAll(state);
+        removeNetwork(slot);
         releaseSlot(slot, dir);
         throw e;
     }
@@ -356,15 +370,18 @@ async function startSupervisor(state: MeshState, log: (s: string) => void, timeo
     fs.rmSync(ready, { force: true });
     const logPath = path.join(state.dir, "supervisor.log");
     const fd = fs.openSync(logPath, "a");
-    const child = spawn(
+    const [cmd, argv] = inNetns(state.netns, [
         process.execPath,
-        ["--import", "tsx", path.join(__dirname, "supervisor.ts"), state.dir],
-        {
-            detached: true,
-            stdio: ["ignore", fd, fd],
-            cwd: path.resolve(__dirname, "..", ".."),
-        },
-    );
+        "--import",
+        "tsx",
+        path.join(__dirname, "supervisor.ts"),
+        state.dir,
+    ]);
+    const child = spawn(cmd, argv, {
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        cwd: path.resolve(__dirname, "..", ".."),
+    });
     fs.closeSync(fd);
     const s: Started = { child, log: logPath };
     child.on("exit", (code) => (s.exited = `exited ${code}`));
@@ -381,16 +398,20 @@ async function startSupervisor(state: MeshState, log: (s: string) => void, timeo
  * Stops the supervisor (which stops its istiods), then every cluster process at once: SIGTERM to each process
  * group, SIGKILL to what is left after `graceMs`.
  */
-async function stopAll(state: MeshState, graceMs = 8_000): Promise<void> {
+async function stopAll(state: MeshState, graceMs = 3_000): Promise<void> {
     const groups = [
         ...(state.supervisorPid ? [[state.supervisorPid]] : []),
         state.clusters.flatMap((c) => Object.values(c.pids).filter((x): x is number => !!x)),
     ];
     for (const pids of groups) {
         for (const pid of pids) signal(pid, "SIGTERM");
-        const deadline = Date.now() + graceMs;
+        let deadline = Date.now() + graceMs;
         while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-        for (const pid of pids.filter(alive)) signal(pid, "SIGKILL");
+        // Nothing here keeps state worth a graceful shutdown (etcd's data is discarded). The whole group is
+        // killed even when its leader is gone: the supervisor's istiods live in its group.
+        for (const pid of pids) signal(pid, "SIGKILL");
+        deadline = Date.now() + 5_000;
+        while (pids.some(alive) && Date.now() < deadline) await sleep(50);
     }
     removeHostsEntries(state.dir);
 }
@@ -413,11 +434,26 @@ export async function down(dirArg: string, log: (s: string) => void): Promise<vo
     await stopAll(state);
     const left = pidsOf(state).filter(alive);
     if (left.length > 0) throw new ClustersRefused(`processes ${left.join(", ")} would not stop`);
+    removeNetwork(state.slot);
     releaseSlot(state.slot, dir);
     fs.rmSync(path.join(dir, "clusters.json"));
     for (const c of state.clusters)
         fs.rmSync(path.join(c.dir ?? path.join(dir, c.name), "etcd"), { recursive: true, force: true });
     log(`stopped ${state.clusters.map((c) => c.name).join(", ")} (logs kept in ${dir})`);
+}
+
+/** The namespace needs root and iproute2: said before anything is built. */
+function checkNetworkTools(): void {
+    if (process.getuid?.() !== 0) {
+        throw new ClustersRefused(
+            "the clusters run in a network namespace of their own, which needs root (ip netns add); run as root",
+        );
+    }
+    try {
+        execFileSync("ip", ["-V"], { stdio: "ignore" });
+    } catch {
+        throw new ClustersRefused("no `ip` command: install iproute2 (apt-get install iproute2)");
+    }
 }
 
 function checkHostsWritable(): void {

@@ -1,6 +1,6 @@
 /**
  * One local cluster's own PKI, made with the openssl CLI: a CA, the API server's serving certificate (for
- * 127.0.0.1, localhost and the in-cluster names), an admin client certificate (group `system:masters`) and
+ * its address, localhost and the in-cluster names), an admin client certificate (group `system:masters`) and
  * the ServiceAccount signing key pair. Nothing is shared between clusters, as between real ones.
  */
 import { execFileSync } from "node:child_process";
@@ -43,8 +43,11 @@ function openssl(dir: string, args: string[]): void {
     }
 }
 
-/** Makes the PKI of cluster `name` in `dir`; `serviceIp` is the `kubernetes` Service's cluster IP. */
-export function makeClusterPki(dir: string, name: string, serviceIp: string): ClusterPki {
+/**
+ * Makes the PKI of cluster `name` in `dir`; `ips` are the serving certificate's addresses besides
+ * 127.0.0.1 (where the API server listens, the `kubernetes` Service's cluster IP).
+ */
+export function makeClusterPki(dir: string, name: string, ips: readonly string[]): ClusterPki {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const p = pkiFiles(dir);
     fs.writeFileSync(
@@ -54,7 +57,7 @@ export function makeClusterPki(dir: string, name: string, serviceIp: string): Cl
             "basicConstraints=critical,CA:false",
             "keyUsage=critical,digitalSignature,keyEncipherment",
             "extendedKeyUsage=serverAuth",
-            `subjectAltName=IP:127.0.0.1,IP:${serviceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,` +
+            `subjectAltName=IP:127.0.0.1,${ips.map((i) => `IP:${i}`).join(",")},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,` +
                 "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local",
             "[client]",
             "basicConstraints=critical,CA:false",

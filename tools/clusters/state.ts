@@ -1,12 +1,15 @@
 /**
  * What `npm run clusters -- up` started in a directory, written to `<dir>/clusters.json` so that `down`, the
- * supervisor and the test tiers find every process, port and address again; and the loopback address plan.
+ * supervisor and the test tiers find every process, port and address again; and the address plan.
  *
- * Addresses: every `up` claims a slot s (0-63) and uses 127.(64+s).0.0/16 alone, so that two `up`s with
- * different directories run side by side. Cluster i gets pod IPs in 127.(64+s).(2i).0/24 (its simulated
- * node's podCIDR, so each Pod has an address of its own that a process can listen on), load-balancer
- * addresses in 127.(64+s).(2i+1).0/24 and Service cluster IPs in 127.(64+s).(200+i).0/24: nothing any
- * cluster hands out ever leaves this machine.
+ * Every `up` claims a slot s (0-63) and gets a network namespace of its own, `imc-e2e-<s>`, where all its
+ * processes run: the clusters' network. A veth pair joins it to this host (host side 10.200.s.1, namespace
+ * side 10.200.s.2, where the API servers listen), and the namespace's loopback holds 10.(100+s).0.0/16, so
+ * any address in it is local there: cluster i gets pod IPs in 10.(100+s).(2i).0/24 (its simulated node's
+ * podCIDR: each Pod has an address of its own that a process can listen on), load-balancer addresses in
+ * 10.(100+s).(2i+1).0/24 and Service IPs in 10.(100+s).(200+i).0/24. Kubernetes refuses loopback
+ * addresses in endpoints, so these are ordinary unicast addresses; the namespace has no default route, so
+ * nothing any cluster does can reach beyond this host.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -34,7 +37,7 @@ export interface ClusterState {
     readonly etcdPeerPort: number;
     /** The simulated node's podCIDR. */
     readonly podCidr: string;
-    /** The first three octets of its load-balancer addresses (`127.64.1`). */
+    /** The first three octets of its load-balancer addresses (`10.100.1`). */
     readonly lbPrefix: string;
     readonly serviceCidr: string;
     readonly nodeName: string;
@@ -45,6 +48,8 @@ export interface ClusterState {
 export interface MeshState {
     readonly dir: string;
     readonly slot: number;
+    /** The network namespace every process runs in. */
+    readonly netns: string;
     readonly lb: LbMode;
     readonly clusters: ClusterState[];
     supervisorPid?: number;
@@ -53,7 +58,7 @@ export interface MeshState {
 
 /** Most clusters in one directory (the address plan's limit). */
 export const maxClusters = 50;
-/** Slots: 127.64.0.0/16 to 127.127.0.0/16. */
+/** Slots: 10.100.0.0/16 to 10.163.0.0/16, and 10.200.0.0/24 to 10.200.63.0/24 for the veths. */
 export const slotCount = 64;
 
 export function stateFile(dir: string): string {
@@ -91,21 +96,35 @@ export function pidsOf(state: MeshState): number[] {
     ];
 }
 
-export function octets(slot: number): number {
-    return 64 + slot;
+/** The network of slot `slot`: its namespace, the veth addresses and the cluster range. */
+export function networkPlan(slot: number) {
+    return {
+        netns: `imc-e2e-${slot}`,
+        hostVeth: `imc${slot}h`,
+        nsVeth: `imc${slot}n`,
+        /** This host's end of the veth. */
+        hostIp: `10.200.${slot}.1`,
+        /** The namespace's end: the API servers and etcds listen here. */
+        nsIp: `10.200.${slot}.2`,
+        /** Local to the namespace (on its loopback), routed to it from this host. */
+        clusterRange: `10.${100 + slot}.0.0/16`,
+    };
 }
 
-/** The addresses of cluster `index` in `slot`. */
+/** The addresses and ports of cluster `index` in `slot` (ports are the namespace's own: no clashes). */
 export function addressPlan(slot: number, index: number) {
-    const a = octets(slot);
+    const a = 100 + slot;
     return {
-        podCidr: `127.${a}.${2 * index}.0/24`,
+        apiPort: 6443 + index,
+        etcdPort: 20000 + 2 * index,
+        etcdPeerPort: 20001 + 2 * index,
+        podCidr: `10.${a}.${2 * index}.0/24`,
         /** The node's own address: the top of the pod range, which kwok hands out last. */
-        nodeIp: `127.${a}.${2 * index}.254`,
-        lbPrefix: `127.${a}.${2 * index + 1}`,
-        serviceCidr: `127.${a}.${200 + index}.0/24`,
+        nodeIp: `10.${a}.${2 * index}.254`,
+        lbPrefix: `10.${a}.${2 * index + 1}`,
+        serviceCidr: `10.${a}.${200 + index}.0/24`,
         /** The `kubernetes` Service's IP: the first of the range. */
-        serviceIp: `127.${a}.${200 + index}.1`,
+        serviceIp: `10.${a}.${200 + index}.1`,
     };
 }
 

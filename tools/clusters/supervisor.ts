@@ -35,9 +35,8 @@ async function main(dir: string): Promise<void> {
         if (stopping) return;
         stopping = true;
         log("stopping");
-        istiods.stopAll();
         lbs.close();
-        setTimeout(() => process.exit(0), 2000).unref();
+        void istiods.stopAll().then(() => process.exit(0));
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

@@ -1,0 +1,227 @@
+/**
+ * A topology played against local clusters: the stack config pointed at them (each cluster's `apiServer` is
+ * its local API server, the Istio version under test, real external CA
+ * material where the stack brings its own), and the outputs `pulumi up` would read back taken from the live
+ * clusters: reader tokens as the token controller filled them, load-balancer addresses as the load balancer
+ * reported them, real keys and certificates for the `tls` resources.
+ */
+import { execFileSync } from "node:child_process";
+import * as dns from "node:dns";
+import { isIP } from "node:net";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Api } from "../../../tools/clusters/api";
+import { addHostsEntry } from "../../../tools/clusters/hosts";
+import { adminAccess, MeshState } from "../../../tools/clusters/state";
+import { ApplyOutputs, StackConfig } from "../../../tools/planner";
+import { readerTokenSecretName } from "../../../components/clusterLink";
+import { playCluster } from "../../support/playCluster";
+import { playPki } from "../../support/playPki";
+
+const meshKey = "istio-multicluster:mesh";
+const clustersKey = "istio-multicluster:clusters";
+
+type Obj = Record<string, unknown>;
+
+/** An external CA made for the test: a root and, per primary, an intermediate with its key. */
+function externalCa(primaries: readonly string[]): {
+    rootCert: string;
+    intermediates: Record<string, { cert: string; key: string }>;
+} {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "server-ca-"));
+    const run = (args: string[]) =>
+        execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    try {
+        fs.writeFileSync(
+            path.join(dir, "ext.cnf"),
+            "[root]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n" +
+                "[int]\nbasicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n" +
+                "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nsubjectAltName=DNS:istiod.istio-system.svc\n",
+        );
+        run([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "root.key",
+            "-out",
+            "root.crt",
+            "-days",
+            "3650",
+            "-subj",
+            "/O=Server Tier/CN=Root CA",
+            "-config",
+            "ext.cnf",
+            "-extensions",
+            "root",
+        ]);
+        const intermediates: Record<string, { cert: string; key: string }> = {};
+        for (const p of primaries) {
+            run([
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                `${p}.key`,
+                "-out",
+                `${p}.csr`,
+                "-subj",
+                `/O=Server Tier/CN=Intermediate CA/L=${p}`,
+            ]);
+            run([
+                "x509",
+                "-req",
+                "-in",
+                `${p}.csr`,
+                "-CA",
+                "root.crt",
+                "-CAkey",
+                "root.key",
+                "-CAcreateserial",
+                "-days",
+                "700",
+                "-out",
+                `${p}.crt`,
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "int",
+            ]);
+            intermediates[p] = {
+                cert: fs.readFileSync(path.join(dir, `${p}.crt`), "utf8"),
+                key: fs.readFileSync(path.join(dir, `${p}.key`), "utf8"),
+            };
+        }
+        return { rootCert: fs.readFileSync(path.join(dir, "root.crt"), "utf8"), intermediates };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** The config pointed at the local clusters (see the file's comment). */
+export function localConfig(config: StackConfig, state: MeshState, version: string): StackConfig {
+    const mesh = JSON.parse(config.values[meshKey]!) as Obj;
+    const clusters = JSON.parse(config.values[clustersKey]!) as Obj[];
+    const byName = new Map(state.clusters.map((c) => [c.name, c]));
+    for (const c of clusters) {
+        const local = byName.get(c.name as string);
+        if (!local) throw new Error(`no local cluster ${String(c.name)}`);
+        c.apiServer = local.server;
+        // A fixed east-west IP is one the cluster's network must own: the fixtures' documentation addresses
+        // (192.0.2.0/24 and the like) become one of its load-balancer range, which the load balancer serves
+        // as externalIPs. A fixed hostname stays: fixedHostnames() makes it resolve to the gateway.
+        const ew = c.eastWest as Obj | undefined;
+        if (typeof ew?.address === "string" && isIP(ew.address) !== 0) {
+            c.eastWest = { ...ew, address: `${local.lbPrefix}.${250 - local.index}` };
+        }
+    }
+    const istio = { ...(mesh.istio as Obj), version };
+    const ca = mesh.ca as Obj | undefined;
+    let newCa = ca;
+    if (ca?.intermediates) {
+        const made = externalCa(Object.keys(ca.intermediates));
+        newCa = { ...ca, rootCert: made.rootCert, intermediates: made.intermediates };
+    }
+    const newMesh = { ...mesh, istio, ...(newCa ? { ca: newCa } : {}) };
+    return {
+        ...config,
+        values: {
+            ...config.values,
+            [meshKey]: JSON.stringify(newMesh),
+            [clustersKey]: JSON.stringify(clusters),
+        },
+    };
+}
+
+/** What the live clusters report, read before a plan (the mock's answers are synchronous). */
+export interface LiveOutputs {
+    /** Per cluster, the reader token Secret's data. */
+    readonly tokens: ReadonlyMap<string, Record<string, string>>;
+    /** Per cluster, the east-west gateway Service's status. */
+    readonly gateways: ReadonlyMap<string, Obj>;
+}
+
+/** Reads the reader tokens and east-west load-balancer statuses of every cluster. */
+export async function readLive(state: MeshState): Promise<LiveOutputs> {
+    const tokens = new Map<string, Record<string, string>>();
+    const gateways = new Map<string, Obj>();
+    await Promise.all(
+        state.clusters.map(async (c) => {
+            const api = new Api(adminAccess(c));
+            try {
+                const t = await api.get<{ data?: Record<string, string> }>(
+                    `/api/v1/namespaces/istio-system/secrets/${readerTokenSecretName}`,
+                );
+                if (t?.data?.token && t.data["ca.crt"]) tokens.set(c.name, t.data);
+                const svc = await api.get<{ status?: Obj }>(
+                    `/api/v1/namespaces/istio-system/services/istio-eastwestgateway`,
+                );
+                const ingress = (svc?.status?.loadBalancer as { ingress?: unknown[] } | undefined)?.ingress;
+                if (svc?.status && ingress && ingress.length > 0) gateways.set(c.name, svc.status);
+            } finally {
+                api.close();
+            }
+        }),
+    );
+    return { tokens, gateways };
+}
+
+/**
+ * The outputs of a played update: live values where the clusters have them, the played ones (playCluster)
+ * before they do, real PKI for `tls`.
+ */
+export function liveOutputs(live: LiveOutputs, lb: "ip" | "hostname"): ApplyOutputs {
+    const played = playCluster(lb);
+    return playPki((args) => {
+        if (args.type === "kubernetes:core/v1:Secret" && args.name.endsWith("-reader-token")) {
+            const data = live.tokens.get(args.name.replace(/-reader-token$/, ""));
+            if (data) return { data };
+        }
+        if (args.type === "kubernetes:core/v1:Service" && args.name.endsWith("-eastwestgateway-service")) {
+            const status = live.gateways.get(args.name.replace(/-eastwestgateway-service$/, ""));
+            if (status) return { status };
+        }
+        return played(args);
+    });
+}
+
+/** Per cluster, the fixed east-west hostname its config gives (`eastWest.address` that is not an IP). */
+export function fixedHostnames(config: StackConfig): Map<string, string> {
+    const clusters = JSON.parse(config.values[clustersKey]!) as {
+        name: string;
+        eastWest?: { address?: unknown };
+    }[];
+    const out = new Map<string, string>();
+    for (const c of clusters) {
+        const a = c.eastWest?.address;
+        if (typeof a === "string" && isIP(a) === 0) out.set(c.name, a);
+    }
+    return out;
+}
+
+/**
+ * Makes each fixed hostname resolve to its cluster's east-west load balancer, as the user's DNS record would
+ * (an /etc/hosts line under the clusters' marker, removed by `down`).
+ */
+export async function pointFixedHostnames(
+    state: MeshState,
+    hostnames: ReadonlyMap<string, string>,
+    live: LiveOutputs,
+): Promise<void> {
+    for (const [cluster, hostname] of hostnames) {
+        const ingress = (
+            live.gateways.get(cluster)?.loadBalancer as
+                { ingress?: { ip?: string; hostname?: string }[] } | undefined
+        )?.ingress?.[0];
+        const address =
+            ingress?.ip ??
+            (ingress?.hostname ? (await dns.promises.lookup(ingress.hostname, 4)).address : undefined);
+        if (!address)
+            throw new Error(`${cluster}: its east-west load balancer has no address for ${hostname}`);
+        addHostsEntry(state.dir, hostname, address);
+    }
+}
