@@ -39,7 +39,7 @@ describe("server tier: every object admitted by a real API server", function () 
                     const base = c.config();
                     const state = await startClusters(clusterNames(base), c.lb, c.label);
                     let ok = false;
-                    let failure: unknown;
+                    let failure: Error | undefined;
                     try {
                         const r = await runTopology(c, base, state, v, 90_000);
                         results.push(r);
@@ -56,7 +56,7 @@ describe("server tier: every object admitted by a real API server", function () 
                         );
                         ok = true;
                     } catch (e) {
-                        failure = e;
+                        failure = e instanceof Error ? e : new Error(String(e));
                     }
                     // Stopped whatever happened (unless SERVER_TIER_KEEP_FAILED=1 keeps a failed topology's
                     // clusters running to look at); the folder (logs) is kept when the topology failed.
@@ -65,7 +65,7 @@ describe("server tier: every object admitted by a real API server", function () 
                         console.log(
                             `      kept running: KUBECONFIG=${state.dir}/kubeconfig; npm run clusters -- down --dir ${state.dir}`,
                         );
-                    if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+                    if (failure) throw failure;
                 });
             }
         });
