@@ -11,17 +11,18 @@
  * directory in use, no Go toolchain); nothing is left running after 1 or 2.
  */
 import * as path from "node:path";
-import { ClustersRefused } from "./clusters/build";
+import { ClustersRefused, ensureBinaries } from "./clusters/build";
 import { down, up } from "./clusters/local";
 import { LbMode } from "./clusters/state";
 
 export const usage = [
     "usage: npm run clusters -- up --names a,b,c --dir D [--lb ip|hostname]",
     "       npm run clusters -- down --dir D",
+    "       npm run clusters -- build      (build what is missing into .e2e/bin; up does it too)",
 ].join("\n");
 
 interface Args {
-    command: "up" | "down" | "help";
+    command: "up" | "down" | "build" | "help";
     names: string[];
     dir?: string;
     lb: LbMode;
@@ -32,7 +33,7 @@ export function parseArgs(argv: readonly string[]): Args {
     const [command, ...rest] = argv;
     if (command === "--help" || command === "-h" || command === undefined) return args;
     if (command !== "up" && command !== "down")
-        throw new ClustersRefused(`unknown command ${command}; ${usage}`);
+        throw new ClustersRefused(`unknown command ${command}; the commands are up, down and build (--help)`);
     args.command = command;
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i]!;
@@ -53,7 +54,8 @@ export function parseArgs(argv: readonly string[]): Args {
             args.lb = v;
         } else throw new ClustersRefused(`unknown argument ${a} for ${command}`);
     }
-    if (args.command !== "help" && !args.dir) throw new ClustersRefused(`--dir is required`);
+    if ((args.command === "up" || args.command === "down") && !args.dir)
+        throw new ClustersRefused(`--dir is required`);
     return args;
 }
 
@@ -81,6 +83,14 @@ export async function main(
             out(
                 `${state.clusters.length} clusters up in ${Math.round((Date.now() - started) / 1000)}s: ` +
                     `kubeconfig ${path.join(state.dir, "kubeconfig")} (contexts ${state.clusters.map((c) => c.name).join(", ")})\n`,
+            );
+        } else if (args.command === "build") {
+            const started = Date.now();
+            const built = await ensureBinaries(log);
+            out(
+                built.length === 0
+                    ? `.e2e/bin is current\n`
+                    : `built ${built.join(", ")} in ${Math.round((Date.now() - started) / 1000)}s\n`,
             );
         } else {
             await down(args.dir!, log);

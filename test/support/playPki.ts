@@ -214,7 +214,23 @@ function reveal(v: unknown): unknown {
     return v;
 }
 
-/** `applyOutputs` for the `tls` resources, falling back to `rest` for every other type. */
-export function playPki(rest?: ApplyOutputs): ApplyOutputs {
-    return (args) => tlsOutputs(args.type, reveal(args.inputs) as Record<string, unknown>) ?? rest?.(args);
+/**
+ * `applyOutputs` for the `tls` resources, falling back to `rest` for every other type. Like the provider,
+ * one resource with the same inputs keeps its outputs: plans made again with the same `memo` (the rounds of
+ * one played update) reuse the keys and certificates already made.
+ */
+export function playPki(
+    rest?: ApplyOutputs,
+    memo = new Map<string, Record<string, unknown>>(),
+): ApplyOutputs {
+    return (args) => {
+        const inputs = reveal(args.inputs) as Record<string, unknown>;
+        const key = `${args.type}::${args.name}::${JSON.stringify(inputs)}`;
+        let out = memo.get(key);
+        if (!out) {
+            out = tlsOutputs(args.type, inputs);
+            if (out) memo.set(key, out);
+        }
+        return out ?? rest?.(args);
+    };
 }

@@ -243,6 +243,8 @@ export class IstiodRunner {
             ...(container.args ?? ["discovery"]),
             `--kubeconfig=${kubeconfig}`,
             ...Object.entries(listenFlags).map(([flag, port]) => `--${flag}=${ip}:${port}`),
+            // ControlZ listens on the Pod's loopback (9876): here every istiod shares one loopback.
+            `--ctrlz_address=${ip}`,
         ];
         const logFile = path.join(c.dir, "logs", `istiod-${pod.metadata.name}.log`);
         const fd = fs.openSync(logFile, "a");

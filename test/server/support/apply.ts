@@ -29,6 +29,46 @@ export interface Refusal {
 export interface ApplyResult {
     admitted: number;
     refused: Refusal[];
+    /** Deployments applied and not yet seen Available (paths). */
+    deployments: string[];
+    /** Deployments that did not become Available within the provider's await, with why. */
+    unavailable: string[];
+}
+
+/** How long the provider awaits a Deployment by default (@pulumi/kubernetes: 10 minutes); the tier is shorter. */
+const awaitMs = 90_000;
+
+type DeploymentStatus = {
+    metadata: { generation?: number };
+    status?: {
+        observedGeneration?: number;
+        conditions?: { type: string; status: string; message?: string }[];
+    };
+};
+
+/** Waits until every Deployment applied so far is Available (or the await runs out, which is recorded). */
+async function awaitDeployments(api: Api, result: ApplyResult): Promise<void> {
+    const deadline = Date.now() + awaitMs;
+    while (result.deployments.length > 0) {
+        const left: string[] = [];
+        for (const p of result.deployments) {
+            const d = await api.get<DeploymentStatus>(p);
+            const available =
+                d?.status?.observedGeneration === d?.metadata.generation &&
+                d?.status?.conditions?.some((c) => c.type === "Available" && c.status === "True");
+            if (!available) left.push(p);
+        }
+        result.deployments = left;
+        if (left.length === 0) return;
+        if (Date.now() > deadline) {
+            result.unavailable.push(
+                ...left.map((p) => `${p} not Available within ${awaitMs / 1000}s of its apply`),
+            );
+            result.deployments = [];
+            return;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
 }
 
 /** Resource paths by apiVersion and kind, read from the API server's discovery. */
@@ -85,7 +125,7 @@ export async function applyObjects(
     d: Discovery,
     objects: readonly ServerObject[],
 ): Promise<ApplyResult> {
-    const result: ApplyResult = { admitted: 0, refused: [] };
+    const result: ApplyResult = { admitted: 0, refused: [], deployments: [], unavailable: [] };
     const crds = objects.filter((o) => o.object.kind === "CustomResourceDefinition");
     const rest = objects.filter((o) => o.object.kind !== "CustomResourceDefinition");
     await applyEach(api, d, crds, result);
@@ -137,6 +177,12 @@ async function applyEach(
             refuse("apply", `HTTP ${real.status}: ${statusMessage(real.body)}`);
             continue;
         }
+        if (o.kind === "Deployment") result.deployments.push(path);
+        // The provider awaits each resource (a Release: every Deployment it renders) before creating what
+        // depends on it: so does the tier, at the last object of each resource.
+        const next = objects[objects.indexOf(item) + 1];
+        if (next?.source !== item.source && result.deployments.length > 0)
+            await awaitDeployments(api, result);
         result.admitted++;
     }
 }

@@ -6,13 +6,13 @@
  * reported them, real keys and certificates for the `tls` resources.
  */
 import { execFileSync } from "node:child_process";
-import * as dns from "node:dns";
 import { isIP } from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Api } from "../../../tools/clusters/api";
 import { addHostsEntry } from "../../../tools/clusters/hosts";
+import { requestedAddressAnnotation } from "../../../tools/clusters/loadBalancers";
 import { adminAccess, MeshState } from "../../../tools/clusters/state";
 import { ApplyOutputs, StackConfig } from "../../../tools/planner";
 import { readerTokenSecretName } from "../../../components/clusterLink";
@@ -113,10 +113,20 @@ export function localConfig(config: StackConfig, state: MeshState, version: stri
         c.apiServer = local.server;
         // A fixed east-west IP is one the cluster's network must own: the fixtures' documentation addresses
         // (192.0.2.0/24 and the like) become one of its load-balancer range, which the load balancer serves
-        // as externalIPs. A fixed hostname stays: fixedHostnames() makes it resolve to the gateway.
+        // as externalIPs. A fixed hostname stays.
         const ew = c.eastWest as Obj | undefined;
         if (typeof ew?.address === "string" && isIP(ew.address) !== 0) {
-            c.eastWest = { ...ew, address: `${local.lbPrefix}.${250 - local.index}` };
+            c.eastWest = { ...ew, address: `${local.lbPrefix}.250` };
+        } else if (typeof ew?.address === "string") {
+            // A fixed hostname names a load balancer provisioned in advance, with its DNS record: here the
+            // address is asked of the load balancer (as MetalLB reads it) and the record is an /etc/hosts line.
+            const address = `${local.lbPrefix}.240`;
+            addHostsEntry(state.dir, ew.address, address);
+            const annotations = {
+                ...(ew.serviceAnnotations as Obj | undefined),
+                [requestedAddressAnnotation]: address,
+            };
+            c.eastWest = { ...ew, serviceAnnotations: annotations };
         }
     }
     const istio = { ...(mesh.istio as Obj), version };
@@ -174,7 +184,11 @@ export async function readLive(state: MeshState): Promise<LiveOutputs> {
  * The outputs of a played update: live values where the clusters have them, the played ones (playCluster)
  * before they do, real PKI for `tls`.
  */
-export function liveOutputs(live: LiveOutputs, lb: "ip" | "hostname"): ApplyOutputs {
+export function liveOutputs(
+    live: LiveOutputs,
+    lb: "ip" | "hostname",
+    pki: Map<string, Record<string, unknown>>,
+): ApplyOutputs {
     const played = playCluster(lb);
     return playPki((args) => {
         if (args.type === "kubernetes:core/v1:Secret" && args.name.endsWith("-reader-token")) {
@@ -186,42 +200,5 @@ export function liveOutputs(live: LiveOutputs, lb: "ip" | "hostname"): ApplyOutp
             if (status) return { status };
         }
         return played(args);
-    });
-}
-
-/** Per cluster, the fixed east-west hostname its config gives (`eastWest.address` that is not an IP). */
-export function fixedHostnames(config: StackConfig): Map<string, string> {
-    const clusters = JSON.parse(config.values[clustersKey]!) as {
-        name: string;
-        eastWest?: { address?: unknown };
-    }[];
-    const out = new Map<string, string>();
-    for (const c of clusters) {
-        const a = c.eastWest?.address;
-        if (typeof a === "string" && isIP(a) === 0) out.set(c.name, a);
-    }
-    return out;
-}
-
-/**
- * Makes each fixed hostname resolve to its cluster's east-west load balancer, as the user's DNS record would
- * (an /etc/hosts line under the clusters' marker, removed by `down`).
- */
-export async function pointFixedHostnames(
-    state: MeshState,
-    hostnames: ReadonlyMap<string, string>,
-    live: LiveOutputs,
-): Promise<void> {
-    for (const [cluster, hostname] of hostnames) {
-        const ingress = (
-            live.gateways.get(cluster)?.loadBalancer as
-                { ingress?: { ip?: string; hostname?: string }[] } | undefined
-        )?.ingress?.[0];
-        const address =
-            ingress?.ip ??
-            (ingress?.hostname ? (await dns.promises.lookup(ingress.hostname, 4)).address : undefined);
-        if (!address)
-            throw new Error(`${cluster}: its east-west load balancer has no address for ${hostname}`);
-        addHostsEntry(state.dir, hostname, address);
-    }
+    }, pki);
 }

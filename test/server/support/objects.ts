@@ -141,12 +141,36 @@ async function renderRelease(r: PlannedResource, charts: ChartSources): Promise<
         .map(({ o }) => o);
 }
 
-/** Every object of the plan, per cluster, in apply order. */
-export async function serverObjects(p: Plan, charts: ChartSources): Promise<Map<string, ServerObject[]>> {
+/**
+ * The URNs of every resource that waits, directly or through others, for one of `sources`: what the engine
+ * would not create before those have real outputs.
+ */
+export function dependents(p: Plan, sources: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>();
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of p.resources) {
+            if (out.has(r.urn)) continue;
+            if (r.dependsOn.some((d) => sources.has(d) || out.has(d))) {
+                out.add(r.urn);
+                grew = true;
+            }
+        }
+    }
+    return out;
+}
+
+/** Every object of the plan (but `skip`'s), per cluster, in apply order. */
+export async function serverObjects(
+    p: Plan,
+    charts: ChartSources,
+    skip: ReadonlySet<string> = new Set(),
+): Promise<Map<string, ServerObject[]>> {
     const out = new Map<string, ServerObject[]>();
     const add = (o: ServerObject) => out.set(o.cluster, [...(out.get(o.cluster) ?? []), o]);
     const ordered = dependencyOrder(p.resources).filter(
-        (r) => r.custom && r.cluster && r.readId === undefined,
+        (r) => r.custom && r.cluster && r.readId === undefined && !skip.has(r.urn),
     );
     const rendered = await Promise.all(
         ordered.map((r) =>

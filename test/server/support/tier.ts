@@ -6,14 +6,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Api, waitFor } from "../../../tools/clusters/api";
+import { Api, sleep, waitFor } from "../../../tools/clusters/api";
 import { MeshState } from "../../../tools/clusters/state";
-import { Plan, plan, StackConfig } from "../../../tools/planner";
+import { Plan, plainInputs, plan, PlannedResource, StackConfig } from "../../../tools/planner";
 import { TopologyCase } from "../../support/topologyCases";
 import { applyObjects, Discovery, Refusal } from "./apply";
 import { clients } from "./clusters";
-import { fixedHostnames, liveOutputs, localConfig, pointFixedHostnames, readLive } from "./localMesh";
-import { ChartSources, serverObjects } from "./objects";
+import { LiveOutputs, liveOutputs, localConfig, readLive } from "./localMesh";
+import { ChartSources, dependents, serverObjects } from "./objects";
 
 /** The charts of one Istio version. */
 export interface VersionUnderTest {
@@ -52,12 +52,16 @@ export interface TierResult {
     readonly version: string;
     readonly clusters: number;
     readonly admitted: number;
+    /** Plan-and-apply rounds it took, as `pulumi up` reads values back. */
+    readonly rounds: number;
     readonly refused: Refusal[];
     readonly deployments: number;
     /** Pods whose istio-proxy the real istiod injected. */
     readonly injected: number;
     readonly unavailable: string[];
     readonly millis: number;
+    /** Whether the plan installs a gateway (whose Pods the real istiod must inject). */
+    readonly gateways: boolean;
     /** The plan of the second round, with live values. */
     readonly plan: Plan;
 }
@@ -74,8 +78,9 @@ async function applyPlan(
     v: VersionUnderTest,
     apis: Map<string, Api>,
     discovery: Map<string, Discovery>,
+    skip?: ReadonlySet<string>,
 ) {
-    const objects = await serverObjects(p, v.charts);
+    const objects = await serverObjects(p, v.charts, skip);
     const results = await Promise.all(
         [...objects].map(([cluster, objs]) => {
             const api = apis.get(cluster);
@@ -86,26 +91,26 @@ async function applyPlan(
     return {
         admitted: results.reduce((n, r) => n + r.admitted, 0),
         refused: results.flatMap((r) => r.refused),
+        unavailable: results.flatMap((r) => r.unavailable),
     };
 }
 
-/** The source clusters that the plan links (their reader token Secret must be filled before round two). */
-function linkedSources(p: Plan): string[] {
-    return p.resources
-        .filter((r) => r.type === "kubernetes:core/v1:Secret" && r.name.endsWith("-reader-token"))
-        .map((r) => r.cluster!);
+/** A resource whose outputs the program reads back after apply: a reader token, a gateway's Service. */
+function readsBack(r: PlannedResource): boolean {
+    return (
+        (r.type === "kubernetes:core/v1:Secret" && r.name.endsWith("-reader-token")) ||
+        (r.type === "kubernetes:core/v1:Service" &&
+            r.readId !== undefined &&
+            r.name.endsWith("-eastwestgateway-service"))
+    );
 }
 
-/** Clusters whose east-west gateway Service the program reads back (its address feeds the remotes). */
-function gatewayReads(p: Plan): string[] {
-    return p.resources
-        .filter(
-            (r) =>
-                r.type === "kubernetes:core/v1:Service" &&
-                r.readId !== undefined &&
-                r.name.endsWith("-eastwestgateway-service"),
-        )
-        .map((r) => r.name.replace(/-eastwestgateway-service$/, ""));
+const names = (rs: readonly PlannedResource[]) => rs.map((r) => r.name).join(", ");
+
+/** Whether the live clusters already report what a read-back resource gives the program. */
+function isLive(r: PlannedResource, live: LiveOutputs): boolean {
+    if (r.type === "kubernetes:core/v1:Secret") return live.tokens.has(r.cluster!);
+    return live.gateways.has(r.name.replace(/-eastwestgateway-service$/, ""));
 }
 
 /** Deployments not Available, with the reason the cluster gives (the ReplicaSet's last failure). */
@@ -176,23 +181,35 @@ export async function runTopology(
     const discovery = new Map([...apis].map(([n, a]) => [n, new Discovery(a)]));
     try {
         const config = localConfig(base, state, v.version);
-        const first = await plan(config, {
-            preview: false,
-            applyOutputs: liveOutputs(await readLive(state), c.lb),
-        });
-        const round1 = await applyPlan(first, v, apis, discovery);
-        // What the program reads back after creating: filled tokens, reported addresses.
-        const sources = linkedSources(first);
-        const gateways = [...new Set([...gatewayReads(first), ...fixedHostnames(config).keys()])];
-        const live = await waitFor("reader tokens and east-west addresses", 60_000, async () => {
-            const l = await readLive(state);
-            return sources.every((s) => l.tokens.has(s)) && gateways.every((g) => l.gateways.has(g))
-                ? l
-                : undefined;
-        });
-        await pointFixedHostnames(state, fixedHostnames(config), live);
-        const second = await plan(config, { preview: false, applyOutputs: liveOutputs(live, c.lb) });
-        const round2 = await applyPlan(second, v, apis, discovery);
+        // As `pulumi up` does: create what can be created, read back what the program waits for (a reader
+        // token filled by the token controller, a gateway's reported address), plan again with those, create
+        // what they unblocked. A resource waiting on a value not read back yet is not applied with a played
+        // one (a webhook at a wrong address makes the ReplicaSet back off, a wrong token is used for real).
+        let live = await readLive(state);
+        // One update's keys and certificates: made once, kept across rounds, as the tls provider keeps them.
+        const pki = new Map<string, Record<string, unknown>>();
+        const rounds: Awaited<ReturnType<typeof applyPlan>>[] = [];
+        let last: Plan | undefined;
+        for (let round = 1; ; round++) {
+            last = await plan(config, { preview: false, applyOutputs: liveOutputs(live, c.lb, pki) });
+            const known = live;
+            const pending = last.resources.filter((r) => readsBack(r) && !isLive(r, known));
+            const skip = dependents(last, new Set(pending.map((r) => r.urn)));
+            rounds.push(await applyPlan(last, v, apis, discovery, skip));
+            if (pending.length === 0) break;
+            // Wait for what this round created to be read back: a value whose own resource waits on another
+            // one comes in a later round. (Reads record no dependencies, so "some of them" is the test.)
+            if (round >= 10) throw new Error(`still waiting after ${round} rounds for ${names(pending)}`);
+            const before = live;
+            live = await waitFor(`round ${round}: any of ${names(pending)}`, 60_000, async () => {
+                const l = await readLive(state);
+                const arrived = pending.filter((r) => isLive(r, l) && !isLive(r, before));
+                // Give the rest of this round's values a moment to arrive too: fewer rounds.
+                if (arrived.length > 0 && arrived.length < pending.length) await sleep(1000);
+                return arrived.length > 0 ? readLive(state) : undefined;
+            });
+        }
+        const second = last;
         let waited = { total: 0, injected: 0, unavailable: [] as string[] };
         const deadline = Date.now() + deploymentWaitMs;
         for (;;) {
@@ -204,13 +221,17 @@ export async function runTopology(
             label: c.label,
             version: v.version,
             clusters: state.clusters.length,
-            admitted: round1.admitted + round2.admitted,
-            refused: [...round1.refused, ...round2.refused],
+            admitted: rounds.reduce((n, r) => n + r.admitted, 0),
+            refused: rounds.flatMap((r) => r.refused),
+            rounds: rounds.length,
             deployments: waited.total,
             injected: waited.injected,
-            unavailable: waited.unavailable,
+            unavailable: [...rounds.flatMap((r) => r.unavailable), ...waited.unavailable],
             millis: Date.now() - started,
             plan: second,
+            gateways: second.resources.some(
+                (r) => r.type === "kubernetes:helm.sh/v3:Release" && plainInputs(r).chart === "gateway",
+            ),
         };
     } finally {
         for (const a of apis.values()) a.close();

@@ -1,0 +1,138 @@
+/**
+ * `npm run clusters`: what can be checked without starting anything (the server tier starts them): the
+ * command line, the refusals that come before any process, the address plan, the /etc/hosts lines.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main, parseArgs } from "../../tools/clusters";
+import { addHostsEntry, removeHostsEntries } from "../../tools/clusters/hosts";
+import { checkUpInput } from "../../tools/clusters/local";
+import { lbHostname } from "../../tools/clusters/loadBalancers";
+import { addressPlan, maxClusters, networkPlan, slotCount } from "../../tools/clusters/state";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await main(
+        argv,
+        (s) => (out += s),
+        (s) => (err += s),
+    );
+    return { code, out, err };
+}
+
+describe("npm run clusters", () => {
+    it("answers --help, -h and no command with its usage and exit 0", async () => {
+        for (const argv of [["--help"], ["-h"], [], ["up", "--help"], ["down", "-h"]]) {
+            const r = await run(argv);
+            assert.equal(r.code, 0, argv.join(" "));
+            assert.match(r.out, /^usage: npm run clusters -- up --names a,b,c --dir D \[--lb ip\|hostname\]/);
+            assert.equal(r.err, "");
+        }
+    });
+
+    it("refuses a bad command line with one line and exit 2, starting nothing", async () => {
+        const cases: [string[], RegExp][] = [
+            [["start"], /unknown command start/],
+            [["up", "--names", "a"], /--dir is required/],
+            [["down"], /--dir is required/],
+            [["up", "--names"], /--names needs a value/],
+            [["up", "--names", "a", "--dir", "d", "--lb", "dns"], /--lb dns: give ip or hostname/],
+            [["down", "--dir", "d", "--names", "a"], /unknown argument --names for down/],
+        ];
+        for (const [argv, message] of cases) {
+            const r = await run(argv);
+            assert.equal(r.code, 2, argv.join(" "));
+            assert.match(r.err, message);
+            assert.equal(r.err.trim().split("\n").length, 1, `one line: ${r.err}`);
+        }
+    });
+
+    it("parses up's options", () => {
+        assert.deepEqual(parseArgs(["up", "--names", "a, b,c", "--dir", "/tmp/x", "--lb", "hostname"]), {
+            command: "up",
+            names: ["a", "b", "c"],
+            dir: "/tmp/x",
+            lb: "hostname",
+        });
+    });
+
+    it("refuses names that are not DNS labels, duplicates and too many clusters, all at once", () => {
+        const long = "a".repeat(64);
+        const problems = checkUpInput(["Upper", long, "ok", "ok", "-x"], "");
+        assert.deepEqual(
+            problems.map((p) => p.replace(/"[^"]*"/, "<name>")),
+            [
+                "--names: <name> is not a DNS label (a-z, 0-9, '-', at most 63)",
+                "--names: <name> is not a DNS label (a-z, 0-9, '-', at most 63)",
+                "--names: <name> is not a DNS label (a-z, 0-9, '-', at most 63)",
+                "--names: ok given more than once",
+                "--dir: give the directory for the clusters' files (--dir D)",
+            ],
+        );
+        assert.deepEqual(checkUpInput([], "d"), ["--names: give at least one cluster name (--names a,b,c)"]);
+        const many = Array.from({ length: maxClusters + 1 }, (_, i) => `c${i}`);
+        assert.deepEqual(checkUpInput(many, "d"), [
+            `--names: at most ${maxClusters} clusters in one directory`,
+        ]);
+        assert.deepEqual(checkUpInput(["a", "b-1"], "d"), []);
+    });
+
+    it("gives every cluster of every slot its own pods, load balancers and Services, apart from the veth", () => {
+        const ranges = new Set<string>();
+        for (let slot = 0; slot < slotCount; slot++) {
+            const n = networkPlan(slot);
+            assert.ok(
+                n.netns.length <= 15 && n.hostVeth.length <= 15 && n.nsVeth.length <= 15,
+                "interface names fit",
+            );
+            for (let i = 0; i < maxClusters; i++) {
+                const a = addressPlan(slot, i);
+                for (const r of [a.podCidr, `${a.lbPrefix}.0/24`, a.serviceCidr]) {
+                    assert.ok(!ranges.has(r), `${r} given twice`);
+                    assert.ok(r.startsWith(`10.${100 + slot}.`), `${r} is inside the slot's range`);
+                    ranges.add(r);
+                }
+                assert.ok(a.nodeIp.startsWith(a.podCidr.replace(/0\/24$/, "")));
+            }
+            assert.match(n.nsIp, new RegExp(`^10\\.200\\.${slot}\\.2$`));
+        }
+    });
+
+    it("names hostname load balancers under the reserved .test domain, per cluster and slot", () => {
+        assert.equal(
+            lbHostname({ name: "istio-eastwestgateway", namespace: "istio-system" }, "c1", 3),
+            "istio-eastwestgateway.istio-system.c1.s3.lb.e2e.test",
+        );
+    });
+});
+
+describe("clusters: /etc/hosts lines", () => {
+    const file = path.join(os.tmpdir(), `hosts-test-${process.pid}`);
+    before(() => (process.env.E2E_HOSTS_FILE = file));
+    after(() => {
+        delete process.env.E2E_HOSTS_FILE;
+        fs.rmSync(file, { force: true });
+    });
+
+    it("adds each line once and removes exactly the lines of its directory", () => {
+        fs.writeFileSync(file, "127.0.0.1 localhost\n10.0.0.9 other.example # someone else's");
+        addHostsEntry("/d1", "a.test", "10.100.1.1");
+        addHostsEntry("/d1", "a.test", "10.100.1.1");
+        addHostsEntry("/d2", "b.test", "10.101.1.1");
+        assert.deepEqual(fs.readFileSync(file, "utf8").trim().split("\n"), [
+            "127.0.0.1 localhost",
+            "10.0.0.9 other.example # someone else's",
+            "10.100.1.1 a.test # istio-multicluster-e2e /d1",
+            "10.101.1.1 b.test # istio-multicluster-e2e /d2",
+        ]);
+        removeHostsEntries("/d1");
+        assert.deepEqual(fs.readFileSync(file, "utf8").trim().split("\n"), [
+            "127.0.0.1 localhost",
+            "10.0.0.9 other.example # someone else's",
+            "10.101.1.1 b.test # istio-multicluster-e2e /d2",
+        ]);
+    });
+});
