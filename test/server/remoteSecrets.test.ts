@@ -187,28 +187,49 @@ describe("remote secrets, used for real", function () {
                         paths.some((p) => p.endsWith("/endpointslices")),
                         `${k.target}: no endpointslices`,
                     );
-                    for (const p of paths) {
-                        const list = await k.api.request("GET", `${p}?limit=1`);
-                        assert.equal(
-                            list.status,
-                            200,
-                            `${k.reader}<-${k.target}: list ${p}: ${list.body.slice(0, 200)}`,
-                        );
-                        const watch = await k.api.request("GET", `${p}?watch=1&timeoutSeconds=1`);
-                        assert.equal(
-                            watch.status,
-                            200,
-                            `${k.reader}<-${k.target}: watch ${p}: ${watch.body.slice(0, 200)}`,
-                        );
-                        checked++;
-                    }
+                    await Promise.all(
+                        paths.map(async (p) => {
+                            const list = await k.api.request("GET", `${p}?limit=1`);
+                            assert.equal(
+                                list.status,
+                                200,
+                                `${k.reader}<-${k.target}: list ${p}: ${list.body.slice(0, 200)}`,
+                            );
+                            const watch = await k.api.request("GET", `${p}?watch=1&timeoutSeconds=1`);
+                            assert.equal(
+                                watch.status,
+                                200,
+                                `${k.reader}<-${k.target}: watch ${p}: ${watch.body.slice(0, 200)}`,
+                            );
+                            checked++;
+                        }),
+                    );
                 }
                 assert.ok(checked >= kubeconfigs.length * 10, `only ${checked} list/watch checks`);
             });
 
-            it("none can create, change or delete anything", async () => {
+            it("none can create, change or delete anything, but a remote's istio-ca-root-cert ConfigMaps", async () => {
+                // istiod writes our root into every namespace of a remote it serves (the istiod test sees it
+                // there): the istiod chart's remote profile grants its reader ConfigMap writes for that, and
+                // nothing else. Every other attempt, on any target, is refused.
+                for (const k of kubeconfigs) {
+                    const name = `reader-probe-${k.reader}`;
+                    const r = await k.api.request("POST", "/api/v1/namespaces/default/configmaps", {
+                        metadata: { name },
+                    });
+                    const remoteTarget = k.target === "r1";
+                    assert.equal(
+                        r.status,
+                        remoteTarget ? 201 : 403,
+                        `${k.reader}<-${k.target}: POST configmaps`,
+                    );
+                    if (remoteTarget) {
+                        const admin = new Api(adminAccess(state!.clusters.find((x) => x.name === "r1")!));
+                        await admin.request("DELETE", `/api/v1/namespaces/default/configmaps/${name}`);
+                        admin.close();
+                    }
+                }
                 const attempts: [string, string, unknown][] = [
-                    ["POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "reader-probe" } }],
                     [
                         "POST",
                         "/api/v1/namespaces/istio-system/secrets",
