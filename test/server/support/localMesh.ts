@@ -5,11 +5,7 @@
  * clusters: reader tokens as the token controller filled them, load-balancer addresses as the load balancer
  * reported them, real keys and certificates for the `tls` resources.
  */
-import { execFileSync } from "node:child_process";
 import { isIP } from "node:net";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { Api } from "../../../tools/clusters/api";
 import { addHostsEntry } from "../../../tools/clusters/hosts";
 import { requestedAddressAnnotation } from "../../../tools/clusters/loadBalancers";
@@ -18,88 +14,26 @@ import { ApplyOutputs, StackConfig } from "../../../tools/planner";
 import { readerTokenSecretName } from "../../../components/clusterLink";
 import { playCluster } from "../../support/playCluster";
 import { playPki } from "../../support/playPki";
+import { labelledCert, labelledKey } from "../../support/testPki";
 
 const meshKey = "istio-multicluster:mesh";
 const clustersKey = "istio-multicluster:clusters";
 
 type Obj = Record<string, unknown>;
 
-/** An external CA made for the test: a root and, per primary, an intermediate with its key. */
+/**
+ * An external CA for a stack that brings its own: the tests' labelled root and, per primary, an
+ * intermediate under it with its key (test/support/testPki.ts), real enough for a real istiod.
+ */
 function externalCa(primaries: readonly string[]): {
     rootCert: string;
     intermediates: Record<string, { cert: string; key: string }>;
 } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "server-ca-"));
-    const run = (args: string[]) =>
-        execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    try {
-        fs.writeFileSync(
-            path.join(dir, "ext.cnf"),
-            "[root]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n" +
-                "[int]\nbasicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n" +
-                "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nsubjectAltName=DNS:istiod.istio-system.svc\n",
-        );
-        run([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "root.key",
-            "-out",
-            "root.crt",
-            "-days",
-            "3650",
-            "-subj",
-            "/O=Server Tier/CN=Root CA",
-            "-config",
-            "ext.cnf",
-            "-extensions",
-            "root",
-        ]);
-        const intermediates: Record<string, { cert: string; key: string }> = {};
-        for (const p of primaries) {
-            run([
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                `${p}.key`,
-                "-out",
-                `${p}.csr`,
-                "-subj",
-                `/O=Server Tier/CN=Intermediate CA/L=${p}`,
-            ]);
-            run([
-                "x509",
-                "-req",
-                "-in",
-                `${p}.csr`,
-                "-CA",
-                "root.crt",
-                "-CAkey",
-                "root.key",
-                "-CAcreateserial",
-                "-days",
-                "700",
-                "-out",
-                `${p}.crt`,
-                "-extfile",
-                "ext.cnf",
-                "-extensions",
-                "int",
-            ]);
-            intermediates[p] = {
-                cert: fs.readFileSync(path.join(dir, `${p}.crt`), "utf8"),
-                key: fs.readFileSync(path.join(dir, `${p}.key`), "utf8"),
-            };
-        }
-        return { rootCert: fs.readFileSync(path.join(dir, "root.crt"), "utf8"), intermediates };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+    const intermediates: Record<string, { cert: string; key: string }> = {};
+    for (const p of primaries) {
+        intermediates[p] = { cert: labelledCert(`server tier ${p}`), key: labelledKey(`server tier ${p}`) };
     }
+    return { rootCert: labelledCert("ROOT"), intermediates };
 }
 
 /** The config pointed at the local clusters (see the file's comment). */
