@@ -10,7 +10,14 @@ import { main, parseArgs } from "../../tools/clusters";
 import { addHostsEntry, removeHostsEntries } from "../../tools/clusters/hosts";
 import { checkUpInput } from "../../tools/clusters/local";
 import { lbHostname } from "../../tools/clusters/loadBalancers";
-import { addressPlan, maxClusters, networkPlan, slotCount } from "../../tools/clusters/state";
+import {
+    addressPlan,
+    claimSlot,
+    maxClusters,
+    networkPlan,
+    releaseSlot,
+    slotCount,
+} from "../../tools/clusters/state";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";
@@ -106,6 +113,28 @@ describe("npm run clusters", () => {
             lbHostname({ name: "istio-eastwestgateway", namespace: "istio-system" }, "c1", 3),
             "istio-eastwestgateway.istio-system.c1.s3.lb.e2e.test",
         );
+    });
+});
+
+describe("clusters: address slots", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slots-test-"));
+    const saved = process.env.TMPDIR;
+    before(() => (process.env.TMPDIR = tmp));
+    after(() => {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("gives concurrent ups different slots, and a released slot to the next", () => {
+        // Neither has written its state yet: the claimer's own process keeps the slot.
+        const a = claimSlot("/d/a");
+        const b = claimSlot("/d/b");
+        assert.notEqual(a, b);
+        releaseSlot(a, "/d/b");
+        assert.notEqual(claimSlot("/d/c"), a, "a slot is released only by its owner");
+        releaseSlot(a, "/d/a");
+        assert.equal(claimSlot("/d/d"), a);
     });
 });
 

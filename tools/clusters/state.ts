@@ -134,30 +134,32 @@ function slotsDir(): string {
 }
 
 /**
- * Claims a free slot for `dir` (atomically, by mkdir). A slot whose owner left nothing running is taken
- * back.
+ * Claims a free slot for `dir` (atomically, by mkdir), recording the directory and the claiming process. A
+ * slot is taken back only when its claimer has exited and nothing its owner started is running.
  */
 export function claimSlot(dir: string): number {
     fs.mkdirSync(slotsDir(), { recursive: true });
+    const record = `${dir}\n${process.pid}`;
     for (let s = 0; s < slotCount; s++) {
         const folder = path.join(slotsDir(), String(s));
         try {
             fs.mkdirSync(folder);
-            fs.writeFileSync(path.join(folder, "owner"), dir);
+            fs.writeFileSync(path.join(folder, "owner"), record);
             return s;
         } catch (e) {
             if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-            let owner = "";
+            let owner: string[];
             try {
-                owner = fs.readFileSync(path.join(folder, "owner"), "utf8");
+                owner = fs.readFileSync(path.join(folder, "owner"), "utf8").split("\n");
             } catch {
                 continue; // being claimed right now
             }
-            const st = owner ? safeRead(owner) : undefined;
-            if (owner && (!st || st.slot !== s || !pidsOf(st).some(alive))) {
-                fs.writeFileSync(path.join(folder, "owner"), dir);
-                return s;
-            }
+            const [ownerDir, claimer] = [owner[0] ?? "", Number(owner[1] ?? 0)];
+            if (alive(claimer)) continue;
+            const st = ownerDir ? safeRead(ownerDir) : undefined;
+            if (st && st.slot === s && pidsOf(st).some(alive)) continue;
+            fs.writeFileSync(path.join(folder, "owner"), record);
+            return s;
         }
     }
     throw new Error(`no free address slot: ${slotCount} local meshes are running; stop one with down`);
@@ -174,7 +176,7 @@ function safeRead(dir: string): MeshState | undefined {
 export function releaseSlot(slot: number, dir: string): void {
     const folder = path.join(slotsDir(), String(slot));
     try {
-        if (fs.readFileSync(path.join(folder, "owner"), "utf8") === dir)
+        if (fs.readFileSync(path.join(folder, "owner"), "utf8").split("\n")[0] === dir)
             fs.rmSync(folder, { recursive: true });
     } catch {
         // already gone
