@@ -341,11 +341,31 @@ export async function up(opts: UpOptions): Promise<MeshState> {
         clusters: [],
         startedAt: new Date().toISOString(),
     };
-    const pids = opts.names.map(() => ({}));
-    const placeholder = () =>
-        opts.names.map((name, index) => ({ name, index, pids: pids[index]! }) as unknown as ClusterState);
-    state.clusters.push(...placeholder());
+    // Every pid is written to the state as soon as its process starts, so that `down` (or the cleanup
+    // below) finds everything even when `up` itself is interrupted.
+    const pids = opts.names.map(
+        () =>
+            new Proxy({}, {
+                set(target, key, value) {
+                    (target as Record<string | symbol, unknown>)[key] = value;
+                    writeState(state);
+                    return true;
+                },
+            }),
+    );
+    state.clusters.push(
+        ...opts.names.map((name, index) => ({ name, index, pids: pids[index]! }) as unknown as ClusterState),
+    );
     writeState(state);
+    const interrupted = () => {
+        void stopAll(state).then(() => {
+            removeNetwork(slot);
+            releaseSlot(slot, dir);
+            process.exit(130);
+        });
+    };
+    process.once("SIGINT", interrupted);
+    process.once("SIGTERM", interrupted);
     try {
         createNetwork(slot);
         const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -362,6 +382,9 @@ export async function up(opts: UpOptions): Promise<MeshState> {
         removeNetwork(slot);
         releaseSlot(slot, dir);
         throw e;
+    } finally {
+        process.removeListener("SIGINT", interrupted);
+        process.removeListener("SIGTERM", interrupted);
     }
 }
 
