@@ -30,6 +30,7 @@ import {
 } from "./state";
 import { removeHostsEntries } from "./hosts";
 import { createNetwork, inNetns, removeNetwork } from "./network";
+import { defaultStorageClass, localProvisioner } from "./volumes";
 
 /** What `up` is asked for. */
 export interface UpOptions {
@@ -250,6 +251,8 @@ async function startCluster(
         pids["kube-scheduler"] = scheduler.child.pid;
 
         await admin.json("POST", "/api/v1/nodes", nodeObject(state.nodeName, plan.podCidr));
+        // A default StorageClass, as every managed cluster has; the supervisor provisions its volumes.
+        await admin.json("POST", "/apis/storage.k8s.io/v1/storageclasses", storageClassObject());
         const kwok = start(
             netns,
             "kwok",
@@ -287,6 +290,21 @@ async function startCluster(
     } finally {
         admin.close();
     }
+}
+
+/** The default StorageClass: volumes made by the supervisor (volumes.ts), bound at once. */
+function storageClassObject(): unknown {
+    return {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: {
+            name: defaultStorageClass,
+            annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: localProvisioner,
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "Immediate",
+    };
 }
 
 /** A simulated node: big enough for any test mesh, with the podCIDR the Pods' addresses come from. */
@@ -345,13 +363,16 @@ export async function up(opts: UpOptions): Promise<MeshState> {
     // below) finds everything even when `up` itself is interrupted.
     const pids = opts.names.map(
         () =>
-            new Proxy({}, {
-                set(target, key, value) {
-                    (target as Record<string | symbol, unknown>)[key] = value;
-                    writeState(state);
-                    return true;
+            new Proxy(
+                {},
+                {
+                    set(target, key, value) {
+                        (target as Record<string | symbol, unknown>)[key] = value;
+                        writeState(state);
+                        return true;
+                    },
                 },
-            }),
+            ),
     );
     state.clusters.push(
         ...opts.names.map((name, index) => ({ name, index, pids: pids[index]! }) as unknown as ClusterState),

@@ -13,6 +13,7 @@
  *   the Pod's own container args and environment, its `cacerts` and mesh config, with a token of the Pod's
  *   ServiceAccount, listening on the Pod's address so that the API server reaches its webhooks at the
  *   Service's endpoints.
+ * - **Volumes** (volumes.ts): a claim of the default StorageClass gets a volume, as a CSI provisioner would.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,6 +22,7 @@ import { IstiodRunner } from "./istiods";
 import { LoadBalancers } from "./loadBalancers";
 import { log } from "./log";
 import { adminAccess, readState } from "./state";
+import { provisionVolumes } from "./volumes";
 
 const intervalMs = 500;
 
@@ -48,6 +50,7 @@ async function main(dir: string): Promise<void> {
                 try {
                     await lbs.sync(c);
                     await istiods.sync(c);
+                    await provisionVolumes(c, apis.get(c.name)!);
                 } catch (e) {
                     log(`${c.name}: ${(e as Error).message}`);
                 }

@@ -188,6 +188,8 @@ export async function runTopology(
         let live = await readLive(state);
         // One update's keys and certificates: made once, kept across rounds, as the tls provider keeps them.
         const pki = new Map<string, Record<string, unknown>>();
+        /** Per resource, the inputs it was last applied with. */
+        const applied = new Map<string, string>();
         const rounds: Awaited<ReturnType<typeof applyPlan>>[] = [];
         let last: Plan | undefined;
         for (let round = 1; ; round++) {
@@ -195,7 +197,15 @@ export async function runTopology(
             const known = live;
             const pending = last.resources.filter((r) => readsBack(r) && !isLive(r, known));
             const skip = dependents(last, new Set(pending.map((r) => r.urn)));
+            // As the engine: a resource already created with the same inputs is not touched again (a
+            // Release re-applied would take back fields its workloads own, such as the caBundle istiod
+            // patches into its webhooks).
+            for (const r of last.resources) {
+                if (applied.get(r.urn) === JSON.stringify(r.rawInputs)) skip.add(r.urn);
+            }
             rounds.push(await applyPlan(last, v, apis, discovery, skip));
+            for (const r of last.resources)
+                if (!skip.has(r.urn)) applied.set(r.urn, JSON.stringify(r.rawInputs));
             if (pending.length === 0) break;
             // Wait for what this round created to be read back: a value whose own resource waits on another
             // one comes in a later round. (Reads record no dependencies, so "some of them" is the test.)
