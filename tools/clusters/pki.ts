@@ -67,16 +67,20 @@ export function makeClusterPki(dir: string, name: string, ips: readonly string[]
         ].join("\n"),
     );
     const days = "3650";
-    openssl(dir, [
-        "req",
-        "-x509",
+    /** A fresh P-256 key, unencrypted, written to `key`. */
+    const newKey = (key: string) => [
         "-newkey",
         "ec",
         "-pkeyopt",
         "ec_paramgen_curve:P-256",
         "-nodes",
         "-keyout",
-        p.caKey,
+        key,
+    ];
+    openssl(dir, [
+        "req",
+        "-x509",
+        ...newKey(p.caKey),
         "-out",
         p.caCert,
         "-days",
@@ -90,20 +94,7 @@ export function makeClusterPki(dir: string, name: string, ips: readonly string[]
     ]);
     const leaf = (key: string, cert: string, subj: string, ext: string) => {
         const csr = `${cert}.csr`;
-        openssl(dir, [
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            csr,
-            "-subj",
-            subj,
-        ]);
+        openssl(dir, ["req", ...newKey(key), "-out", csr, "-subj", subj]);
         openssl(dir, [
             "x509",
             "-req",
