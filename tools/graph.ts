@@ -35,3 +35,45 @@ export function longestChain(resources: readonly PlannedResource[]): { length: n
     }
     return { length: longest.length, chain: longest.map((u) => nodes.get(u)!.name) };
 }
+
+/** The plan's resources in an order where each comes after everything it depends on (stable otherwise). */
+export function dependencyOrder(resources: readonly PlannedResource[]): PlannedResource[] {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const done = new Set<string>();
+    const out: PlannedResource[] = [];
+    const visiting = new Set<string>();
+    const visit = (r: PlannedResource) => {
+        if (done.has(r.urn)) return;
+        if (visiting.has(r.urn)) throw new Error(`dependency cycle through ${r.name}`);
+        visiting.add(r.urn);
+        for (const d of r.dependsOn) {
+            const dep = byUrn.get(d);
+            if (dep) visit(dep);
+        }
+        visiting.delete(r.urn);
+        done.add(r.urn);
+        out.push(r);
+    };
+    resources.forEach(visit);
+    return out;
+}
+
+/**
+ * The URNs of every resource that waits, directly or through others, for one of `sources`: what the engine
+ * would not create before those have real outputs.
+ */
+export function dependents(resources: readonly PlannedResource[], sources: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>();
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of resources) {
+            if (out.has(r.urn)) continue;
+            if (r.dependsOn.some((d) => sources.has(d) || out.has(d))) {
+                out.add(r.urn);
+                grew = true;
+            }
+        }
+    }
+    return out;
+}

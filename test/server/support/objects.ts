@@ -5,6 +5,7 @@
  * engine received them (secrets in plain text, as the provider sends them).
  */
 import * as path from "node:path";
+import { dependencyOrder } from "../../../tools/graph";
 import { isUnknown, Plan, plainInputs, PlannedResource } from "../../../tools/planner";
 import { chartArchive } from "../../charts/chartsDir";
 import { K8sObject, template } from "../../support/helm";
@@ -66,28 +67,6 @@ function installRank(kind: string): number {
     return i === -1 ? helmInstallOrder.length : i;
 }
 
-/** The plan's resources in an order where each comes after everything it depends on (stable otherwise). */
-export function dependencyOrder(resources: readonly PlannedResource[]): PlannedResource[] {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const done = new Set<string>();
-    const out: PlannedResource[] = [];
-    const visiting = new Set<string>();
-    const visit = (r: PlannedResource) => {
-        if (done.has(r.urn)) return;
-        if (visiting.has(r.urn)) throw new Error(`dependency cycle through ${r.name}`);
-        visiting.add(r.urn);
-        for (const d of r.dependsOn) {
-            const dep = byUrn.get(d);
-            if (dep) visit(dep);
-        }
-        visiting.delete(r.urn);
-        done.add(r.urn);
-        out.push(r);
-    };
-    resources.forEach(visit);
-    return out;
-}
-
 /** Paths of values still unknown (they would be known after apply). */
 function unknownPaths(v: unknown, at = ""): string[] {
     if (isUnknown(v)) return [at || "(the value)"];
@@ -139,26 +118,6 @@ async function renderRelease(r: PlannedResource, charts: ChartSources): Promise<
         .map((o, i) => ({ o, i }))
         .sort((a, b) => installRank(a.o.kind) - installRank(b.o.kind) || a.i - b.i)
         .map(({ o }) => o);
-}
-
-/**
- * The URNs of every resource that waits, directly or through others, for one of `sources`: what the engine
- * would not create before those have real outputs.
- */
-export function dependents(p: Plan, sources: ReadonlySet<string>): Set<string> {
-    const out = new Set<string>();
-    let grew = true;
-    while (grew) {
-        grew = false;
-        for (const r of p.resources) {
-            if (out.has(r.urn)) continue;
-            if (r.dependsOn.some((d) => sources.has(d) || out.has(d))) {
-                out.add(r.urn);
-                grew = true;
-            }
-        }
-    }
-    return out;
 }
 
 /** Every object of the plan (but `skip`'s), per cluster, in apply order. */

@@ -13,7 +13,8 @@ import { TopologyCase } from "../../support/topologyCases";
 import { applyObjects, Discovery, Refusal } from "./apply";
 import { clients } from "./clusters";
 import { LiveOutputs, liveOutputs, localConfig, readLive } from "./localMesh";
-import { ChartSources, dependents, serverObjects } from "./objects";
+import { dependents } from "../../../tools/graph";
+import { ChartSources, serverObjects } from "./objects";
 
 /** The charts of one Istio version. */
 export interface VersionUnderTest {
@@ -196,7 +197,7 @@ export async function runTopology(
             last = await plan(config, { preview: false, applyOutputs: liveOutputs(live, c.lb, pki) });
             const known = live;
             const pending = last.resources.filter((r) => readsBack(r) && !isLive(r, known));
-            const skip = dependents(last, new Set(pending.map((r) => r.urn)));
+            const skip = dependents(last.resources, new Set(pending.map((r) => r.urn)));
             // As the engine: a resource already created with the same inputs is not touched again (a
             // Release re-applied would take back fields its workloads own, such as the caBundle istiod
             // patches into its webhooks).
