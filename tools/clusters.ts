@@ -32,7 +32,7 @@ export function parseArgs(argv: readonly string[]): Args {
     const args: Args = { command: "help", names: [], lb: "ip" };
     const [command, ...rest] = argv;
     if (command === "--help" || command === "-h" || command === undefined) return args;
-    if (command !== "up" && command !== "down")
+    if (command !== "up" && command !== "down" && command !== "build")
         throw new ClustersRefused(`unknown command ${command}; the commands are up, down and build (--help)`);
     args.command = command;
     for (let i = 0; i < rest.length; i++) {
@@ -47,7 +47,7 @@ export function parseArgs(argv: readonly string[]): Args {
             args.names = value()
                 .split(",")
                 .map((n) => n.trim());
-        else if (a === "--dir") args.dir = value();
+        else if (a === "--dir" && command !== "build") args.dir = value();
         else if (a === "--lb" && command === "up") {
             const v = value();
             if (v !== "ip" && v !== "hostname") throw new ClustersRefused(`--lb ${v}: give ip or hostname`);

@@ -48,6 +48,7 @@ describe("npm run clusters", () => {
             [["up", "--names"], /--names needs a value/],
             [["up", "--names", "a", "--dir", "d", "--lb", "dns"], /--lb dns: give ip or hostname/],
             [["down", "--dir", "d", "--names", "a"], /unknown argument --names for down/],
+            [["build", "--dir", "d"], /unknown argument --dir for build/],
         ];
         for (const [argv, message] of cases) {
             const r = await run(argv);
@@ -64,6 +65,11 @@ describe("npm run clusters", () => {
             dir: "/tmp/x",
             lb: "hostname",
         });
+    });
+
+    it("parses build, which takes no directory (CI calls it to time the build apart)", () => {
+        assert.deepEqual(parseArgs(["build"]), { command: "build", names: [], lb: "ip" });
+        assert.equal(parseArgs(["build", "--help"]).command, "help");
     });
 
     it("refuses names that are not DNS labels, duplicates and too many clusters, all at once", () => {
