@@ -67,7 +67,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
             {
                 chart: "gateway",
                 releaseName: releaseNames.eastWestGateway,
-                version: mesh.istio.version,
+                istio: mesh.istio,
                 namespace: args.namespace.metadata.name,
                 values: {
                     ...mergeValues(

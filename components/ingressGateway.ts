@@ -46,7 +46,7 @@ export class IngressGateway extends pulumi.ComponentResource {
             {
                 chart: "gateway",
                 releaseName: ingressReleaseName,
-                version: args.mesh.istio.version,
+                istio: args.mesh.istio,
                 namespace: args.namespace.metadata.name,
                 values: {
                     ...mergeValues(

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec, MeshSettings } from "../stacks/topology";
-import { baseValues, istioChartRepo, releaseNames } from "../stacks/values";
+import { ClusterSpec, IstioSettings, MeshSettings } from "../stacks/topology";
+import { baseValues, istioChartSource, releaseNames } from "../stacks/values";
 
 /** One official Istio chart, installed as a Helm release. */
 export interface IstioChartArgs {
@@ -9,8 +9,11 @@ export interface IstioChartArgs {
     readonly chart: "base" | "istiod" | "gateway";
     /** The Helm release name (`istio-base`, `istiod`, `istio-eastwestgateway`). */
     readonly releaseName: string;
-    /** The exact Istio version: every chart in every cluster is pinned to the same one. */
-    readonly version: string;
+    /**
+     * The mesh's Istio settings: the exact version every chart in every cluster is pinned to, and where the
+     * charts come from (`mesh.istio.charts`).
+     */
+    readonly istio: Pick<IstioSettings, "version" | "charts">;
     /** The release namespace: pass the Namespace's name output so the release waits for it. */
     readonly namespace: pulumi.Input<string>;
     /** Chart values, typed by the caller against components/chartValues.ts. */
@@ -31,11 +34,9 @@ export function istioChart(
         name,
         {
             name: args.releaseName,
-            chart: args.chart,
-            version: args.version,
+            ...istioChartSource(args.istio, args.chart),
             namespace: args.namespace,
             createNamespace: false,
-            repositoryOpts: { repo: istioChartRepo },
             values: args.values,
             skipAwait: false,
             // A failed upgrade rolls back instead of leaving a half-applied control plane.
@@ -64,7 +65,7 @@ export function baseChart(
         {
             chart: "base",
             releaseName: releaseNames.base,
-            version: mesh.istio.version,
+            istio: mesh.istio,
             namespace,
             values: { ...baseValues(mesh, cluster), ...extra },
         },
@@ -85,7 +86,7 @@ export function istiodChart(
         {
             chart: "istiod",
             releaseName: releaseNames.istiod(mesh.istio.revision),
-            version: mesh.istio.version,
+            istio: mesh.istio,
             namespace,
             values,
         },

@@ -49,6 +49,11 @@ export interface IstioSettings {
      * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.
      */
     readonly defaultTag?: boolean;
+    /**
+     * Where the charts come from (`mesh.istio.charts`): absent, Istio's repository; an `https://` or
+     * `oci://` address, a mirror of it; otherwise a local directory with `base`, `istiod` and `gateway`.
+     */
+    readonly charts?: string;
 }
 
 /** An intermediate CA brought from outside for one primary. */

@@ -11,6 +11,9 @@
  * may be key material is never shown at all.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
 import { validateHardening } from "./hardening";
 import { readSmokeTest } from "./smokeTest";
 import { validateObservability } from "./observability";
@@ -51,7 +54,7 @@ import {
 } from "./topology";
 import { validateSecurity } from "./security";
 import { validateTraffic } from "./traffic";
-import { releaseNames } from "./values";
+import { isChartRepository, releaseNames } from "./values";
 import { configValue, Derived, exactSemver, Obj, prune, Reader, readResources } from "./reader";
 
 // Earlier homes of these checks: other modules import them from here.
@@ -740,12 +743,13 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
     let version: string | undefined;
     let revision: string | undefined;
     let defaultTag: boolean | undefined;
+    let charts: string | undefined;
     if (!istio) {
         if (meshGiven && configValue(mesh, "istio") === undefined) {
             r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
         }
     } else {
-        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag"]);
+        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag", "charts"]);
         version = r.matching(
             istio,
             "version",
@@ -766,6 +770,17 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             !r.derived(`${istioPath}.revision`, revision, namesFromRevision(revision))
         ) {
             revision = undefined;
+        }
+        charts = r.string(
+            istio,
+            "charts",
+            istioPath,
+            false,
+            "set it to a Helm repository (https://, oci://) or a directory holding `base`, `istiod` and `gateway`",
+        );
+        if (charts !== undefined) {
+            for (const problem of chartSourceProblems(charts, version))
+                r.fail(`${istioPath}.charts`, problem);
         }
         // The `default` revision tag (issue 7): only a revision can carry it.
         if (configValue(istio, "defaultTag") !== undefined) {
@@ -1081,7 +1096,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             ...(sec.security.trustDomainAliases.length > 0
                 ? { trustDomainAliases: sec.security.trustDomainAliases }
                 : {}),
-            istio: prune({ version, revision, defaultTag }),
+            istio: prune({ version, revision, defaultTag, charts }),
             ca,
             controlPlane,
             ...(remoteSecrets === "per-reader" ? { remoteSecrets } : {}),
@@ -1122,4 +1137,51 @@ function readContext(r: Reader, c: Obj, path: string): string | undefined {
         );
     }
     return v;
+}
+
+/**
+ * What is wrong with `mesh.istio.charts`: a repository address with credentials in it (they would sit in
+ * the stack file and the state; give them to Helm another way), or a local directory that lacks one of the
+ * three charts or holds another version than `mesh.istio.version` (Helm reads no version for a chart given
+ * as a path, so this is the only place the pin is enforced). A relative directory is read from the project's
+ * directory, where Pulumi runs the program and the Kubernetes provider.
+ */
+export function chartSourceProblems(charts: string, version: string | undefined): string[] {
+    if (isChartRepository(charts)) {
+        try {
+            const url = new URL(charts);
+            if (url.username || url.password) {
+                return [
+                    "a repository address must not carry a user or password; use a mirror that needs none here",
+                ];
+            }
+        } catch {
+            return ["is not a valid repository address; give https://host/path or oci://host/path"];
+        }
+        return [];
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(charts)) {
+        return ["give an https:// or oci:// repository, or a local directory"];
+    }
+    const problems: string[] = [];
+    for (const chart of ["base", "istiod", "gateway"]) {
+        const file = path.resolve(charts, chart, "Chart.yaml");
+        let chartVersion: unknown;
+        try {
+            chartVersion = (YAML.parse(fs.readFileSync(file, "utf8")) as { version?: unknown } | null)
+                ?.version;
+        } catch {
+            problems.push(
+                `no chart \`${chart}\` in ${charts} (expected ${path.join(charts, chart, "Chart.yaml")})`,
+            );
+            continue;
+        }
+        if (version !== undefined && String(chartVersion) !== version) {
+            problems.push(
+                `the \`${chart}\` chart in ${charts} is version ${String(chartVersion)}, not mesh.istio.version ` +
+                    `${version}; point it at the charts of ${version}`,
+            );
+        }
+    }
+    return problems;
 }

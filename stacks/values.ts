@@ -3,11 +3,35 @@
  * own values (components/chartValues.ts) so that a misspelt key does not compile.
  */
 import type { BaseValues, GatewayValues, IstiodValues } from "../components/chartValues";
-import { ClusterSpec, EastWestSettings, MeshSettings, WorkloadSettings } from "./topology";
+import { ClusterSpec, EastWestSettings, IstioSettings, MeshSettings, WorkloadSettings } from "./topology";
 import { isIpAddress } from "./checks";
 
 /** Istio's chart repository. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
+
+/** Whether `mesh.istio.charts` names a chart repository (else it is a local directory). */
+export function isChartRepository(charts: string): boolean {
+    return /^(https?|oci):\/\//.test(charts);
+}
+
+/**
+ * Where a Helm release of one of Istio's charts comes from (`mesh.istio.charts`): Istio's repository by
+ * default; another Helm repository (a mirror) or an OCI registry; or a local directory holding the `base`,
+ * `istiod` and `gateway` chart folders. The exact version is always given: Helm reads it for a repository,
+ * and for a directory (where it reads none) the validator has checked each chart against it, and the plan
+ * and the policies still see which version is installed.
+ */
+export function istioChartSource(
+    istio: Pick<IstioSettings, "version" | "charts">,
+    chart: "base" | "istiod" | "gateway",
+): { chart: string; version: string; repositoryOpts?: { repo: string } } {
+    const charts = istio.charts ?? istioChartRepo;
+    const version = istio.version;
+    if (isChartRepository(charts) && !charts.startsWith("oci://")) {
+        return { chart, version, repositoryOpts: { repo: charts } };
+    }
+    return { chart: `${charts.replace(/\/+$/, "")}/${chart}`, version };
+}
 
 /** Helm release names, as Istio's Helm guides use them. */
 export const releaseNames = {

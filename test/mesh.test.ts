@@ -96,6 +96,79 @@ class View {
 const istiodType = "kubernetes:helm.sh/v3:Release";
 const dnsProxy = { proxyMetadata: { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_ALLOCATE: "true" } };
 
+describe("mesh.istio.charts: where every Istio release's chart comes from", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
+    before(() => {
+        for (const chart of ["base", "istiod", "gateway"]) {
+            fs.mkdirSync(path.join(dir, chart));
+            fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `name: ${chart}\nversion: 1.30.3\n`);
+        }
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const releases = [
+        ["c1-base", "base"],
+        ["c1-istiod", "istiod"],
+        ["c1-eastwestgateway", "gateway"],
+        ["c2-base", "base"],
+        ["c2-eastwestgateway", "gateway"],
+    ] as const;
+    const sources = async (charts?: string) => {
+        const v = new View(
+            await plan(
+                config(
+                    [primary("c1", "n1"), remote("c2", "c1", "n2")],
+                    charts ? { istio: { version: "1.30.3", charts } } : {},
+                ),
+            ),
+        );
+        return releases.map(([name]) => {
+            const { chart, version, repositoryOpts } = plainInputs(v.release(name));
+            return { chart, version, repositoryOpts };
+        });
+    };
+
+    it("Istio's repository by default, at the exact version", async () => {
+        assert.deepEqual(
+            await sources(),
+            releases.map(([, chart]) => ({
+                chart,
+                version: "1.30.3",
+                repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
+            })),
+        );
+    });
+
+    it("a mirror (https) or an OCI registry, at the exact version", async () => {
+        assert.deepEqual(
+            await sources("https://charts.example.com/istio"),
+            releases.map(([, chart]) => ({
+                chart,
+                version: "1.30.3",
+                repositoryOpts: { repo: "https://charts.example.com/istio" },
+            })),
+        );
+        assert.deepEqual(
+            await sources("oci://registry.example.com/istio/"),
+            releases.map(([, chart]) => ({
+                chart: `oci://registry.example.com/istio/${chart}`,
+                version: "1.30.3",
+                repositoryOpts: undefined,
+            })),
+        );
+    });
+
+    it("a local directory: the chart folder, at the version the validator checked it holds", async () => {
+        assert.deepEqual(
+            await sources(dir),
+            releases.map(([, chart]) => ({
+                chart: `${dir}/${chart}`,
+                version: "1.30.3",
+                repositoryOpts: undefined,
+            })),
+        );
+    });
+});
+
 describe("mesh, primary-remote on two networks", () => {
     let v: View;
     before(async () => {

@@ -4,6 +4,9 @@
  */
 import { labelledKey, testPki } from "../support/testPki";
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isMultiNetwork, Topology } from "../../stacks/topology";
 import { RawConfig, validateTopology } from "../../stacks/validate";
@@ -515,6 +518,65 @@ const refused: Row[] = [
         errors: [`${C}[0].kubeconfig: must be a string, got a map`],
     },
 ];
+
+describe("validateTopology: mesh.istio.charts", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
+    before(() => {
+        for (const [chart, version] of [
+            ["base", "1.30.3"],
+            ["istiod", "1.29.6"],
+        ]) {
+            fs.mkdirSync(path.join(dir, chart!));
+            fs.writeFileSync(path.join(dir, chart!, "Chart.yaml"), `name: ${chart}\nversion: ${version}\n`);
+        }
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const key = `${M}.istio.charts`;
+    const errors = (charts: unknown) => {
+        const result = validateTopology(raw({ mesh: mesh({ istio: { version: "1.30.3", charts } }) }));
+        return result.ok ? [] : result.errors;
+    };
+
+    it("accepts a mirror, an OCI registry and a directory with the three charts at the mesh's version", () => {
+        fs.mkdirSync(path.join(dir, "good"));
+        for (const chart of ["base", "istiod", "gateway"]) {
+            fs.mkdirSync(path.join(dir, "good", chart));
+            fs.writeFileSync(
+                path.join(dir, "good", chart, "Chart.yaml"),
+                `name: ${chart}\nversion: 1.30.3\n`,
+            );
+        }
+        for (const charts of [
+            "https://charts.example.com/istio",
+            "oci://registry.example.com/istio",
+            path.join(dir, "good"),
+        ]) {
+            assert.deepEqual(errors(charts), [], charts);
+            const result = validateTopology(raw({ mesh: mesh({ istio: { version: "1.30.3", charts } }) }));
+            assert.equal(result.ok && result.topology.mesh.istio.charts, charts);
+        }
+    });
+
+    it("refuses a directory missing a chart or holding another version, every problem at once", () => {
+        assert.deepEqual(errors(dir), [
+            `${key}: the \`istiod\` chart in ${dir} is version 1.29.6, not mesh.istio.version 1.30.3; point it at the charts of 1.30.3`,
+            `${key}: no chart \`gateway\` in ${dir} (expected ${dir}/gateway/Chart.yaml)`,
+        ]);
+    });
+
+    it("refuses credentials in a repository address without echoing them, other schemes, and non-strings", () => {
+        const withPassword = errors("https://robot:hunter2secret@charts.example.com/istio");
+        assert.deepEqual(withPassword, [
+            `${key}: a repository address must not carry a user or password; use a mirror that needs none here`,
+        ]);
+        assert.ok(!withPassword.join("").includes("hunter2secret"));
+        assert.deepEqual(errors("s3://bucket/charts"), [
+            `${key}: give an https:// or oci:// repository, or a local directory`,
+        ]);
+        assert.equal(errors(42).length, 1);
+        assert.match(errors(42)[0]!, /^istio-multicluster:mesh\.istio\.charts: /);
+    });
+});
 
 describe("validateTopology", () => {
     describe("refuses, reporting every problem exactly", () => {
