@@ -7,6 +7,7 @@ import * as YAML from "yaml";
 import { ClusterSpec, projectName } from "../stacks/topology";
 import { excerpt, isLoopbackHost } from "../stacks/checks";
 import { remoteSecretName } from "../stacks/names";
+import { refusal } from "./refusal";
 
 /** The service account the `base` chart creates for remote readers. */
 export const readerServiceAccount = "istio-reader-service-account";
@@ -70,10 +71,7 @@ export class ClusterLink extends pulumi.ComponentResource {
         const { source } = args;
         for (const reader of args.readers) {
             if (reader.name === source.name) {
-                throw new pulumi.ResourceError(
-                    `ClusterLink ${name}: cluster ${source.name} cannot read itself`,
-                    this,
-                );
+                throw refusal(`ClusterLink ${name}: cluster ${source.name} cannot read itself`, this);
             }
         }
         this.tokenSecret = new k8s.core.v1.Secret(
@@ -92,7 +90,7 @@ export class ClusterLink extends pulumi.ComponentResource {
         const server = pulumi.output(source.server).apply((s) => {
             const host = safeHost(s);
             if (host === undefined || isLoopbackHost(host)) {
-                throw new pulumi.ResourceError(
+                throw refusal(
                     `${source.configPath ?? `cluster ${source.name}`}: the API server address ${excerpt(s)} ` +
                         `is ${host === undefined ? "not a URL" : "a loopback address"}, which the other clusters ` +
                         `cannot reach; set \`apiServer\` there to an https address they can`,

@@ -16,6 +16,7 @@ import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { eastWestGatewayValues, fixedHostname, releaseNames } from "../stacks/values";
 import { isIpAddress } from "../stacks/validate";
 import { istioChart } from "./istioChart";
+import { refusal } from "./refusal";
 
 export interface EastWestGatewayArgs {
     /** Mesh-wide settings: Istio version and revision. */
@@ -101,7 +102,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 const ingress = status?.loadBalancer?.ingress?.[0];
                 const address = ingress?.ip || ingress?.hostname;
                 if (!address) {
-                    throw new pulumi.ResourceError(
+                    throw refusal(
                         `istio-multicluster:clusters[${cluster.index}].eastWest: the east-west gateway of ` +
                             `${cluster.name} has no load-balancer address; check that the cluster can provision ` +
                             `LoadBalancer Services, or set \`eastWest.address\` to a reachable address`,
@@ -111,7 +112,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 if (args.exposeIstiod && !isIpAddress(address)) {
                     // Remotes would call the webhooks at this name, which istiod's certificate does not carry:
                     // it can only be given to istiod before this gateway exists, so it must come from config.
-                    throw new pulumi.ResourceError(
+                    throw refusal(
                         `istio-multicluster:clusters[${cluster.index}].eastWest.address: the load balancer of ` +
                             `${cluster.name}'s east-west gateway reports the hostname ${address}; remotes call ` +
                             `istiod's webhooks at it, so istiod's certificate must name it: set ` +

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ownValue } from "../stacks/checks";
 import { objectResourceName, TrafficObject } from "../stacks/traffic";
+import { refusal } from "./refusal";
 
 export interface GlobalServicesArgs {
     /**
@@ -33,7 +34,7 @@ export class GlobalServices extends pulumi.ComponentResource {
         this.objects = args.objects.map((o) => {
             const namespace = ownValue(args.namespaces, o.metadata.namespace);
             if (namespace === undefined) {
-                throw new pulumi.ResourceError(
+                throw refusal(
                     `GlobalServices: ${o.kind} ${o.metadata.name} lives in namespace ${o.metadata.namespace}, ` +
                         `which cluster ${name} does not create`,
                     this,

@@ -5,6 +5,7 @@ import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks
 import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
 import { primaryIstiodValues } from "../stacks/values";
 import { baseChart, istiodChart } from "./istioChart";
+import { refusal } from "./refusal";
 
 export interface IstioPrimaryArgs {
     /** Mesh-wide settings: mesh ID, trust domain, Istio version and revision, control-plane sizing. */
@@ -42,10 +43,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
         super("multicluster:istio:IstioPrimary", name, {}, opts);
         const { mesh, cluster } = args;
         if (cluster.role !== "primary") {
-            throw new pulumi.ResourceError(
-                `IstioPrimary: cluster ${cluster.name} is a ${cluster.role}, not a primary`,
-                this,
-            );
+            throw refusal(`IstioPrimary: cluster ${cluster.name} is a ${cluster.role}, not a primary`, this);
         }
         const namespace = args.namespace.metadata.name;
         this.base = baseChart(`${name}-base`, mesh, cluster, namespace, { parent: this });

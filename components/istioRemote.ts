@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { remoteIstiodValues, remoteWebhookUrls } from "../stacks/values";
 import { baseChart, istiodChart } from "./istioChart";
+import { refusal } from "./refusal";
 
 export interface IstioRemoteArgs {
     /** Mesh-wide settings: mesh ID, Istio version and revision. */
@@ -40,10 +41,7 @@ export class IstioRemote extends pulumi.ComponentResource {
         super("multicluster:istio:IstioRemote", name, {}, opts);
         const { mesh, cluster } = args;
         if (cluster.role !== "remote") {
-            throw new pulumi.ResourceError(
-                `IstioRemote: cluster ${cluster.name} is a ${cluster.role}, not a remote`,
-                this,
-            );
+            throw refusal(`IstioRemote: cluster ${cluster.name} is a ${cluster.role}, not a remote`, this);
         }
         const namespace = args.namespace.metadata.name;
         // IP or hostname is decided on the address itself: a load balancer's is known only once it exists.

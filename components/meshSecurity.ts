@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { objectResourceName, SecurityObject } from "../stacks/security";
 import { ownValue } from "../stacks/checks";
+import { refusal } from "./refusal";
 
 export interface MeshSecurityArgs {
     /** The primary cluster's name: the first part of every child's name. */
@@ -34,7 +35,7 @@ export class MeshSecurity extends pulumi.ComponentResource {
         this.objects = args.objects.map((obj) => {
             const namespace = ownValue(args.namespaces, obj.metadata.namespace);
             if (namespace === undefined) {
-                throw new pulumi.ResourceError(
+                throw refusal(
                     `MeshSecurity: ${obj.kind} ${obj.metadata.name} lives in namespace ` +
                         `${obj.metadata.namespace}, which cluster ${args.cluster} does not create`,
                     this,

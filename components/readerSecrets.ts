@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { perReaderSecretName } from "../stacks/remoteSecrets";
+import { refusal } from "./refusal";
 
 export interface ReaderSecretsArgs {
     /** The reading primary's name (its Istio cluster ID); none of `kubeconfigs` may be it. */
@@ -28,13 +29,10 @@ export class ReaderSecrets extends pulumi.ComponentResource {
         super("multicluster:mesh:ReaderSecrets", name, {}, opts);
         const sources = Object.keys(args.kubeconfigs);
         if (sources.length === 0) {
-            throw new pulumi.ResourceError(`ReaderSecrets ${name}: ${args.reader} reads no cluster`, this);
+            throw refusal(`ReaderSecrets ${name}: ${args.reader} reads no cluster`, this);
         }
         if (sources.includes(args.reader)) {
-            throw new pulumi.ResourceError(
-                `ReaderSecrets ${name}: cluster ${args.reader} cannot read itself`,
-                this,
-            );
+            throw refusal(`ReaderSecrets ${name}: cluster ${args.reader} cannot read itself`, this);
         }
         this.secret = new k8s.core.v1.Secret(
             `${name}-remote-secrets`,

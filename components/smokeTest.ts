@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SmokeObject, smokeObjects, SmokeTestSettings } from "../stacks/smokeTest";
+import { refusal } from "./refusal";
 
 /** One cluster the smoke test runs in. */
 export interface SmokeTestCluster {
@@ -51,10 +52,7 @@ export class SmokeTest extends pulumi.ComponentResource {
         const names = args.clusters.map((c) => c.name);
         for (const c of [settings.v1, settings.v2]) {
             if (!names.includes(c)) {
-                throw new pulumi.ResourceError(
-                    `SmokeTest ${name}: cluster ${c} is not among its clusters`,
-                    this,
-                );
+                throw refusal(`SmokeTest ${name}: cluster ${c} is not among its clusters`, this);
             }
         }
         const meta = (o: SmokeObject<unknown>) => o.metadata;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ownValue } from "../stacks/checks";
 import { CaSettings } from "../stacks/topology";
+import { refusal } from "./refusal";
 
 /**
  * Key usages of a CA certificate, in the snake_case that `@pulumi/tls` accepts: an unknown spelling is
@@ -131,7 +132,7 @@ export class TrustAnchor extends pulumi.ComponentResource {
             } else {
                 const external = ownValue(ca.intermediates, cluster.name);
                 if (!external) {
-                    throw new pulumi.ResourceError(
+                    throw refusal(
                         `istio-multicluster:mesh.ca.intermediates.${cluster.name}: missing; every primary needs ` +
                             `its intermediate CA in external-intermediates mode`,
                         this,

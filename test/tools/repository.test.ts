@@ -112,6 +112,30 @@ describe("repository", () => {
         });
     });
 
+    describe("errors under the real CLI", () => {
+        it("every ResourceError of the program hides its stack (components/refusal.ts)", () => {
+            // The CLI prints a ResourceError that does not hide its stack with util.inspect: the whole
+            // resource object under the message (seen in the engine tier). One helper makes them all.
+            const sources = [
+                "index.ts",
+                ...["components", "stacks"].flatMap((d) =>
+                    fs
+                        .readdirSync(path.join(repoRoot, d))
+                        .filter((f) => f.endsWith(".ts"))
+                        .map((f) => `${d}/${f}`),
+                ),
+            ];
+            const offenders = sources.filter(
+                (f) => f !== "components/refusal.ts" && /new\s+pulumi\.ResourceError\s*\(/.test(read(f)),
+            );
+            assert.deepEqual(offenders, []);
+            assert.match(
+                read("components/refusal.ts"),
+                /new pulumi\.ResourceError\(message, resource, true\)/,
+            );
+        });
+    });
+
     describe("licence", () => {
         it("LICENSE is the Apache License 2.0 that package.json and the pack declare", () => {
             const text = read("LICENSE");
