@@ -185,6 +185,16 @@ function peak(w: Workload): { pods: number; cpu: number; memory: number } | Unkn
 }
 
 /**
+ * The resource a cluster-wide finding is reported on: the cluster's istiod where it runs one, else its first
+ * workload by URN. Never "the first one seen": the Pulumi engine hands a stack policy its resources in another
+ * order than the offline plan does, and a report must not move between the two.
+ */
+function anchorOf(ws: readonly Workload[]): string {
+    const urns = ws.map((w) => w.res.urn).sort();
+    return urns.find((u) => /-istiod(-[a-z0-9-]+)?$/.test(u)) ?? urns[0]!;
+}
+
+/**
  * Every cluster running istiod or a gateway has a ResourceQuota in istio-system, and it covers what they
  * request at their maximum replicas plus the rollout's surge: a quota below that blocks a scale-up or a rollout.
  */
@@ -204,7 +214,7 @@ export const quotaCoversNeed: StackValidationPolicy = {
             if (quotas.length === 0) {
                 reportViolation(
                     `cluster ${cluster}: istio-system has no ResourceQuota; set \`hardening.mode: full\``,
-                    ws[0]!.res.urn,
+                    anchorOf(ws),
                 );
                 continue;
             }
