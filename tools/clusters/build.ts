@@ -43,9 +43,28 @@ export interface GoModule {
     readonly extras?: (moduleDir: (module: string) => string) => Record<string, string>;
     /** Extra environment for `go build`. */
     readonly env?: Readonly<Record<string, string>>;
+    /** Build tags (`-tags`), as the project's own release build sets them. */
+    readonly tags?: string;
+    /**
+     * Files written into the wrapper module's folder before it builds (git-ignored): what a main package of
+     * ours embeds from the upstream module.
+     */
+    readonly prepare?: (
+        version: (module: string) => string,
+        moduleDir: (module: string) => string,
+    ) => Record<string, string | Buffer>;
+    /** `clusters` (what `npm run clusters -- up` needs) or `engine` (the Pulumi CLI and its provider). */
+    readonly group: "clusters" | "engine";
 }
 
 const kubeVersionPkg = "k8s.io/component-base/version";
+
+const kubernetesProvider = "github.com/pulumi/pulumi-kubernetes/provider/v4";
+/**
+ * The provider's release: the module proxy serves its module only as the pseudo-version of the v4.25.0 tag's
+ * commit (e2e/tools/kubernetes/go.mod), so the release number is stated here, as upstream's build sets it.
+ */
+export const kubernetesProviderVersion = "4.25.0";
 
 /**
  * kwok's own stages, as kwokctl configures them: nodes Ready with leases, pods Ready, deleted pods removed.
@@ -62,6 +81,7 @@ const kwokStages = [
 export const goModules: readonly GoModule[] = [
     {
         dir: "kube",
+        group: "clusters",
         binaries: {
             "k8s.io/kubernetes/cmd/kube-apiserver": "kube-apiserver",
             "k8s.io/kubernetes/cmd/kube-controller-manager": "kube-controller-manager",
@@ -81,6 +101,7 @@ export const goModules: readonly GoModule[] = [
     },
     {
         dir: "istio",
+        group: "clusters",
         binaries: { "istio.io/istio/pilot/cmd/pilot-discovery": "pilot-discovery" },
         env: { CGO_ENABLED: "0" },
         // What `pilot-discovery version` and istiod's logs report: the VERSION file of the pinned commit
@@ -99,8 +120,44 @@ export const goModules: readonly GoModule[] = [
             ].join(" ");
         },
     },
+    // The Pulumi CLI, flags as its release build (goreleaser) sets them.
+    {
+        dir: "pulumi",
+        group: "engine",
+        binaries: { "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi": "pulumi" },
+        env: { CGO_ENABLED: "0" },
+        tags: "osusergo,grpcnotrace",
+        ldflags: (version) =>
+            `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${version("github.com/pulumi/pulumi/pkg/v3")}`,
+    },
+    // The Kubernetes provider, from our own main (e2e/tools/kubernetes/main.go): upstream's embeds two files
+    // its build generates, written here from the module's schema.json (stamped with the provider's version,
+    // as upstream's generate step does) and terraform-mapping.json.
+    {
+        dir: "kubernetes",
+        group: "engine",
+        binaries: { ".": "pulumi-resource-kubernetes" },
+        env: { CGO_ENABLED: "0" },
+        ldflags: () => `-X ${kubernetesProvider}/pkg/version.Version=${kubernetesProviderVersion}`,
+        prepare: (_version, moduleDir) => {
+            const cmd = path.join(moduleDir(kubernetesProvider), "cmd", "pulumi-resource-kubernetes");
+            const schema = JSON.parse(fs.readFileSync(path.join(cmd, "schema.json"), "utf8")) as Record<
+                string,
+                unknown
+            >;
+            schema.version = kubernetesProviderVersion;
+            const mapping = JSON.parse(
+                fs.readFileSync(path.join(cmd, "terraform-mapping.json"), "utf8"),
+            ) as unknown;
+            return {
+                "schema-embed.json": JSON.stringify(schema),
+                "terraform-mapping-embed.json": JSON.stringify(mapping),
+            };
+        },
+    },
     {
         dir: "kwok",
+        group: "clusters",
         binaries: { "sigs.k8s.io/kwok/cmd/kwok": "kwok" },
         extras: (moduleDir) => {
             const root = moduleDir("sigs.k8s.io/kwok");
@@ -111,8 +168,8 @@ export const goModules: readonly GoModule[] = [
             };
         },
     },
-    // Last: the smallest. The two largest (kube, istio) start first, two builds at a time.
-    { dir: "etcd", binaries: { "go.etcd.io/etcd/server/v3": "etcd" } },
+    // Last: the smallest. The largest (kube, istio, pulumi, kubernetes) start first, two builds at a time.
+    { dir: "etcd", group: "clusters", binaries: { "go.etcd.io/etcd/server/v3": "etcd" } },
 ];
 
 /** The binaries every cluster needs (pilot-discovery is needed only where an istiod Pod appears). */
@@ -147,7 +204,17 @@ function goIn(dir: string, args: string[]): string {
 
 function stampOf(m: GoModule, dir: string, go: string, ldflags: string): string {
     const h = crypto.createHash("sha256");
-    for (const f of ["go.mod", "go.sum"]) h.update(fs.readFileSync(path.join(dir, f)));
+    for (const f of [
+        "go.mod",
+        "go.sum",
+        ...fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith(".go"))
+            .sort(),
+    ]) {
+        h.update(f);
+        h.update(fs.readFileSync(path.join(dir, f)));
+    }
     // The recipe's own code is part of the stamp: a change to how a module is built rebuilds it.
     h.update(
         JSON.stringify({
@@ -155,7 +222,8 @@ function stampOf(m: GoModule, dir: string, go: string, ldflags: string): string 
             ldflags,
             binaries: m.binaries,
             env: m.env ?? {},
-            recipe: [String(m.ldflags), String(m.extras)],
+            tags: m.tags ?? "",
+            recipe: [String(m.ldflags), String(m.extras), String(m.prepare)],
         }),
     );
     return h.digest("hex").slice(0, 16);
@@ -186,6 +254,9 @@ export async function buildModule(m: GoModule, log: (s: string) => void): Promis
     };
     const ldflags = ["-s -w", m.ldflags?.(version, moduleDir) ?? ""].filter(Boolean).join(" ");
     fs.mkdirSync(binDir, { recursive: true });
+    for (const [file, content] of Object.entries(m.prepare?.(version, moduleDir) ?? {})) {
+        fs.writeFileSync(path.join(dir, file), content);
+    }
     const started = Date.now();
     for (const [pkg, name] of Object.entries(m.binaries)) {
         log(`building ${name} (${m.dir}: ${pkg})`);
@@ -193,6 +264,7 @@ export async function buildModule(m: GoModule, log: (s: string) => void): Promis
             "build",
             "-trimpath",
             "-pgo=off",
+            ...(m.tags ? ["-tags", m.tags] : []),
             "-ldflags",
             ldflags,
             "-o",
@@ -231,9 +303,12 @@ export async function buildModule(m: GoModule, log: (s: string) => void): Promis
  * Builds every module whose binaries are missing or stale, two at a time (the machine has two cores and Go
  * parallelises inside one build too). Returns the names of the modules built.
  */
-export async function ensureBinaries(log: (s: string) => void, only?: readonly string[]): Promise<string[]> {
+export async function ensureBinaries(
+    log: (s: string) => void,
+    groups: readonly GoModule["group"][] = ["clusters", "engine"],
+): Promise<string[]> {
     const go = goVersion();
-    const stale = goModules.filter((m) => (only ? only.includes(m.dir) : true) && !isCurrent(m, go));
+    const stale = goModules.filter((m) => groups.includes(m.group) && !isCurrent(m, go));
     if (stale.length === 0) return [];
     log(
         `building ${stale.map((m) => m.dir).join(", ")} into ${path.relative(process.cwd(), binDir) || binDir} (${go}); a cold build takes minutes`,

@@ -342,7 +342,7 @@ export async function up(opts: UpOptions): Promise<MeshState> {
     goVersion();
     checkNetworkTools();
     if (opts.lb === "hostname") checkHostsWritable();
-    const built = await ensureBinaries(opts.log);
+    const built = await ensureBinaries(opts.log, ["clusters"]);
     if (built.length > 0) opts.log(`built: ${built.join(", ")}`);
     for (const b of clusterBinaries) {
         if (!fs.existsSync(bin(b))) throw new ClustersRefused(`${bin(b)} is missing after the build`);
