@@ -1,0 +1,471 @@
+/**
+ * The engine tier: the real Pulumi CLI (built from Go modules into .e2e/bin), the real Kubernetes provider and
+ * the real policy analyzer, running this repository's program and its Pulumi.demo.yaml against local clusters
+ * (npm run clusters). The scenarios run in order on one set of clusters, as an operator would live them: up
+ * from nothing, no perpetual diff, a cluster added and removed, policies, a refused config, secrets, verify,
+ * destroy. Then the same first `up` with load balancers that report hostnames.
+ *
+ * No containers run (simulated nodes): every Deployment becomes Available and every webhook is answered by a
+ * real istiod, but no Envoy runs and no traffic flows; the demo stack turns the smoke test off for that reason.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Api, waitFor } from "../../tools/clusters/api";
+import { adminAccess, MeshState } from "../../tools/clusters/state";
+import { ensureBinaries } from "../../tools/clusters/build";
+import { repoRoot } from "../../tools/planner";
+import { startClusters, stopClusters } from "../server/support/clusters";
+import { EngineEvent, EngineStack, nameOf, summaryCounts } from "./support/engineStack";
+
+const stackFile = path.join(repoRoot, "Pulumi.demo.yaml");
+const version = process.env.ENGINE_TIER_ISTIO ?? "1.30.3";
+const keep = process.env.ENGINE_TIER_KEEP_FAILED === "1";
+const meshId = "demo-mesh";
+const istioSystem = "/api/v1/namespaces/istio-system";
+
+/** Secrets of the program's remote-secret layouts (label istio/multiCluster) in a cluster, by name. */
+async function remoteSecrets(mesh: MeshState, cluster: string): Promise<string[]> {
+    const api = new Api(adminAccess(mesh.clusters.find((c) => c.name === cluster)!));
+    try {
+        const items = await api.list<{ metadata: { name: string } }>(
+            `${istioSystem}/secrets?labelSelector=istio%2FmultiCluster%3Dtrue`,
+        );
+        return items.map((s) => s.metadata.name).sort();
+    } finally {
+        api.close();
+    }
+}
+
+/** The data of every reader token Secret in the clusters: what must never appear in plain text. */
+async function readerTokens(mesh: MeshState): Promise<string[]> {
+    const tokens: string[] = [];
+    for (const c of mesh.clusters) {
+        const api = new Api(adminAccess(c));
+        try {
+            const items = await api.list<{ type?: string; data?: Record<string, string> }>(
+                `${istioSystem}/secrets`,
+            );
+            for (const s of items.filter((s) => s.type === "kubernetes.io/service-account-token")) {
+                if (s.data?.token) tokens.push(Buffer.from(s.data.token, "base64").toString());
+            }
+        } finally {
+            api.close();
+        }
+    }
+    return tokens;
+}
+
+/** Runs `npm run verify -- --stack demo` the way a user would after `pulumi up`, in the stack's project. */
+function verify(stack: EngineStack): { code: number; output: string } {
+    try {
+        const output = execFileSync(
+            process.execPath,
+            ["--import", "tsx", path.join(repoRoot, "tools", "verify.ts"), "--stack", stack.stack],
+            { cwd: stack.cwd, env: stack.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+        );
+        return { code: 0, output };
+    } catch (e) {
+        const err = e as { status?: number; stdout?: string; stderr?: string };
+        return { code: err.status ?? -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+    }
+}
+
+/** The policy results the CLI printed: `level policy name` per violation. */
+function cliViolations(output: string): string[] {
+    const out: string[] = [];
+    for (const m of output.matchAll(/- \[(advisory|mandatory)\]\s+(\S+)\s+\([^)]*: ([^)]+)\)/g)) {
+        out.push(`${m[1]} ${m[2]} ${m[3]}`);
+    }
+    return out.sort();
+}
+
+/** What our own policy runner says of the same stack file (npm run plan --json). */
+function runnerViolations(stack: EngineStack, policyConfig: string): string[] {
+    let stdout: string;
+    try {
+        stdout = execFileSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                path.join(repoRoot, "tools", "plan.ts"),
+                "--config",
+                path.join(stack.cwd, `Pulumi.${stack.stack}.yaml`),
+                "--json",
+                "--policy-config",
+                policyConfig,
+            ],
+            { cwd: stack.cwd, env: stack.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+        );
+    } catch (e) {
+        stdout = (e as { stdout: string }).stdout;
+    }
+    const plan = JSON.parse(stdout) as { policy: { policy: string; level: string; urn: string }[] };
+    return plan.policy.map((v) => `${v.level} ${v.policy} ${nameOf(v.urn)}`).sort();
+}
+
+/** Deletes, in the order the engine finished them (`--event-log`), by resource name. */
+function deletions(events: readonly EngineEvent[]): string[] {
+    return [...events]
+        .sort((a, b) => a.sequence - b.sequence)
+        .filter((e) => e.resOutputsEvent?.metadata.op === "delete")
+        .map((e) => nameOf(e.resOutputsEvent!.metadata.urn));
+}
+
+describe("engine tier: the real Pulumi CLI on local clusters", function () {
+    this.timeout(30 * 60_000);
+    const timings: string[] = [];
+    before(async function () {
+        this.timeout(90 * 60_000);
+        await ensureBinaries((s) => process.stderr.write(`      ${s}\n`));
+    });
+
+    after(() => {
+        if (timings.length > 0) console.log(`      engine tier timings: ${timings.join("; ")}`);
+    });
+
+    describe("load balancers with IP addresses", () => {
+        let mesh: MeshState | undefined;
+        let stack: EngineStack;
+        let failed = false;
+        before(async function () {
+            this.timeout(10 * 60_000);
+            mesh = await startClusters(["primary1", "primary2", "remote1", "primary3"], "ip", "engine-ip");
+            stack = await EngineStack.create(mesh, "demo", stackFile, {
+                version,
+                meshId,
+                primaries: ["primary1", "primary2"],
+                later: ["primary3"],
+            });
+        });
+        // The scenarios build on each other: after one fails, the rest fail too (they are not skipped, and
+        // none can pass on a mesh that was never made).
+        beforeEach(function () {
+            if (failed) throw new Error(`not run: an earlier scenario failed`);
+        });
+        afterEach(function () {
+            if (this.currentTest?.state === "failed") failed = true;
+        });
+        after(async () => {
+            await stopClusters(mesh, keep && failed);
+        });
+
+        it("1. `pulumi up` from nothing succeeds at the first try", async () => {
+            const preview = await stack.ok(["preview"]);
+            const { run } = await stack.up();
+            const counts = summaryCounts(run.stdout);
+            assert.ok((counts.created ?? 0) > 50, `created: ${JSON.stringify(counts)}`);
+            assert.deepEqual(Object.keys(counts), ["created"]);
+            timings.push(
+                `3 clusters: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(run.ms / 1000).toFixed(1)} s`,
+            );
+            for (const p of ["primary1", "primary2"]) {
+                const others = ["primary1", "primary2", "remote1"].filter((c) => c !== p);
+                assert.deepEqual(
+                    await remoteSecrets(mesh!, p),
+                    others.map((o) => `istio-remote-secret-${o}`),
+                );
+            }
+        });
+
+        it("2. right after, `pulumi preview --expect-no-changes` passes: no perpetual diff", async () => {
+            const r = await stack.run(["preview", "--expect-no-changes", "--diff"]);
+            assert.equal(r.code, 0, r.stdout.slice(-4000));
+        });
+
+        it("3. a fourth cluster in config: the preview creates that cluster's objects and its links only", async () => {
+            const c = "istio-multicluster:clusters[3]";
+            for (const [k, v] of Object.entries({
+                name: "primary3",
+                role: "primary",
+                network: "network3",
+                region: "region3",
+                context: "primary3",
+            })) {
+                await stack.ok(["config", "set", "--path", `${c}.${k}`, v]);
+            }
+            await stack.setLaterIntermediates();
+            const steps = await stack.previewSteps();
+            // Reads are the program's read-backs of live Services (each update reads them again).
+            const changed = steps.filter((s) => s.op !== "same" && s.op !== "read");
+            assert.deepEqual([...new Set(changed.map((s) => s.op))], ["create"], "only creates");
+            const stray = changed.filter((s) => !nameOf(s.urn).includes("primary3"));
+            assert.deepEqual(
+                stray.map((s) => nameOf(s.urn)),
+                [],
+                "every create is primary3's own or a link to or from it",
+            );
+            // Its secrets in the two other primaries; theirs and the remote's in it (a remote holds none).
+            assert.deepEqual(
+                changed
+                    .map((s) => nameOf(s.urn))
+                    .filter((n) => n.includes("/in/"))
+                    .sort(),
+                [
+                    "primary1/in/primary3",
+                    "primary2/in/primary3",
+                    "primary3/in/primary1",
+                    "primary3/in/primary2",
+                    "remote1/in/primary3",
+                ],
+            );
+            const { run } = await stack.up();
+            assert.deepEqual(summaryCounts(run.stdout).created, changed.length);
+            assert.deepEqual(await remoteSecrets(mesh!, "primary1"), [
+                "istio-remote-secret-primary2",
+                "istio-remote-secret-primary3",
+                "istio-remote-secret-remote1",
+            ]);
+        });
+
+        it("4. that cluster removed: its remote secrets leave every other cluster before its Istio is uninstalled", async () => {
+            await stack.ok(["config", "rm", "--path", "istio-multicluster:clusters[3]"]);
+            await stack.ok(["config", "rm", "--path", "istio-multicluster:mesh.ca.intermediates.primary3"]);
+            const { events } = await stack.up();
+            const order = deletions(events);
+            const istio = order.findIndex((n) => /^primary3-(istiod|base)$/.test(n));
+            assert.ok(istio >= 0, `primary3's Istio was uninstalled: ${order.join(", ")}`);
+            for (const other of ["primary1", "primary2"]) {
+                const secret = order.indexOf(`primary3/in/${other}`);
+                assert.ok(
+                    secret >= 0 && secret < istio,
+                    `primary3/in/${other} deleted before primary3's Istio: ${order.join(", ")}`,
+                );
+                assert.ok(!(await remoteSecrets(mesh!, other)).includes("istio-remote-secret-primary3"));
+            }
+            const r = await stack.run(["preview", "--expect-no-changes"]);
+            assert.equal(r.code, 0, r.stdout.slice(-3000));
+        });
+
+        it("5. the real analyzer: the compliant stack passes, prod's config refuses it, both as our own runner says", async () => {
+            const dev = path.join(repoRoot, "policies", "config.dev.json");
+            const pass = await stack.run([
+                "preview",
+                "--policy-pack",
+                "./policies",
+                "--policy-pack-config",
+                dev,
+            ]);
+            assert.equal(pass.code, 0, pass.stdout.slice(-4000));
+            assert.deepEqual(cliViolations(pass.stdout), runnerViolations(stack, dev));
+            assert.ok(cliViolations(pass.stdout).every((v) => v.startsWith("advisory ")));
+
+            const prod = path.join(repoRoot, "policies", "config.prod.json");
+            const refused = await stack.run([
+                "preview",
+                "--policy-pack",
+                "./policies",
+                "--policy-pack-config",
+                prod,
+            ]);
+            assert.notEqual(refused.code, 0);
+            const mandatory = cliViolations(refused.stdout).filter((v) => v.startsWith("mandatory "));
+            assert.ok(
+                mandatory.some((v) => v.startsWith("mandatory pki-protected ")),
+                mandatory.join("\n"),
+            );
+            assert.match(
+                refused.stdout,
+                /demo-mesh-primary1-cacerts is not protected; set `mesh\.ca\.protect` to true/,
+            );
+            assert.deepEqual(cliViolations(refused.stdout), runnerViolations(stack, prod));
+        });
+
+        it("6. a refused config: the problems once, no stack trace, exit non-zero, nothing registered", async () => {
+            const before = JSON.parse(await stack.exportState()) as { deployment: { resources: unknown[] } };
+            await stack.ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", "Not_A_Label"]);
+            await stack.ok(["config", "set", "--path", "istio-multicluster:clusters[2].primary", "nowhere"]);
+            try {
+                for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+                    const r = await stack.run(args);
+                    const out = r.stdout + r.stderr;
+                    assert.notEqual(r.code, 0);
+                    for (const key of [
+                        "istio-multicluster:mesh.meshId",
+                        "istio-multicluster:clusters[2].primary",
+                    ]) {
+                        const n = out.split(key).length - 1;
+                        assert.equal(n, 1, `${key} named once in:\n${out}`);
+                    }
+                    assert.doesNotMatch(out, /^\s+at .+\(.*:\d+:\d+\)$/m, "no stack trace");
+                }
+                const after = JSON.parse(await stack.exportState()) as {
+                    deployment: { resources: unknown[] };
+                };
+                assert.equal(after.deployment.resources.length, before.deployment.resources.length);
+            } finally {
+                await stack.ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", meshId]);
+                await stack.ok([
+                    "config",
+                    "set",
+                    "--path",
+                    "istio-multicluster:clusters[2].primary",
+                    "primary1",
+                ]);
+            }
+        });
+
+        it("7. no private key, token or kubeconfig in plain text: state, CLI output, event logs", async () => {
+            const exported = await stack.exportState();
+            const secrets = [
+                ...(await readerTokens(mesh!)),
+                ...fs
+                    .readdirSync(stack.pkiDir)
+                    .filter((f) => f.endsWith("-key.pem"))
+                    .map((f) => fs.readFileSync(path.join(stack.pkiDir, f), "utf8").split("\n")[1]!),
+            ];
+            assert.ok(secrets.length >= 5, "tokens and keys to look for");
+            const files = fs
+                .readdirSync(stack.workDir, { recursive: true, withFileTypes: true })
+                .filter((d) => d.isFile() && !d.parentPath.startsWith(stack.pkiDir))
+                .map((d) => path.join(d.parentPath, d.name));
+            const texts: [string, string][] = [
+                ["stack export", exported],
+                ["CLI output", stack.transcript()],
+                ...files.map((f): [string, string] => [f, fs.readFileSync(f, "latin1")]),
+            ];
+            for (const [where, text] of texts) {
+                assert.doesNotMatch(text, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, where);
+                assert.doesNotMatch(text, /client-key-data|"token":\s*"ey/, where);
+                for (const s of secrets) assert.ok(!text.includes(s), `a secret in plain text in ${where}`);
+            }
+        });
+
+        it("8. verify passes on the live mesh, names a deleted remote secret, and `up --refresh` repairs it", async () => {
+            const healthy = verify(stack);
+            // The one check a bare control plane cannot answer: istiod's own view of its clusters is read
+            // through a port-forward, which needs a kubelet (README, "The engine tier").
+            const failedChecks = healthy.output.split("\n").filter((l) => /^\s+✖/.test(l));
+            assert.ok(
+                failedChecks.every((l) => /istiod-view\s+the read failed: port-forward/.test(l)),
+                healthy.output,
+            );
+            assert.equal(failedChecks.length, 2, "istiod-view of primary1 and primary2 only");
+            assert.match(
+                healthy.output,
+                /✔ remote-secrets\s+primary2 \(istio-remote-secret-primary2\), remote1/,
+            );
+
+            const api = new Api(adminAccess(mesh!.clusters.find((c) => c.name === "primary1")!));
+            try {
+                await api.json("DELETE", `${istioSystem}/secrets/istio-remote-secret-remote1`);
+            } finally {
+                api.close();
+            }
+            const broken = verify(stack);
+            assert.equal(broken.code, 1);
+            assert.match(
+                broken.output,
+                /✖ remote-secrets[^\n]*\n\s+expected: remote secrets for primary2, remote1 and no other\n\s+hint: [^\n]*istio-remote-secret-remote1/,
+            );
+            await stack.up(["--refresh"]);
+            assert.ok((await remoteSecrets(mesh!, "primary1")).includes("istio-remote-secret-remote1"));
+        });
+
+        it("9. `pulumi destroy` leaves nothing the program created", async () => {
+            const r = await stack.ok(["destroy", "--yes", "--skip-preview"]);
+            timings.push(`destroy ${(r.ms / 1000).toFixed(1)} s`);
+            for (const c of mesh!.clusters) {
+                const api = new Api(adminAccess(c));
+                try {
+                    assert.deepEqual(await remoteSecrets(mesh!, c.name), [], `${c.name}: remote secrets`);
+                    const releases = await api.list(`/api/v1/secrets?labelSelector=owner%3Dhelm`);
+                    assert.equal(releases.length, 0, `${c.name}: Helm releases left`);
+                    await waitFor(`${c.name}: istio-system gone`, 120_000, async () =>
+                        (await api.get(istioSystem)) === undefined ? true : undefined,
+                    );
+                    await waitFor(`${c.name}: sample gone`, 120_000, async () =>
+                        (await api.get("/api/v1/namespaces/sample")) === undefined ? true : undefined,
+                    );
+                    // Kept on purpose: the base chart marks Istio's CRDs `helm.sh/resource-policy: keep`.
+                    const crds = await api.list<{ spec: { group: string } }>(
+                        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                    );
+                    assert.ok(
+                        crds.some((d) => d.spec.group.endsWith("istio.io")),
+                        `${c.name}: Istio's CRDs kept`,
+                    );
+                } finally {
+                    api.close();
+                }
+            }
+        });
+    });
+
+    describe("load balancers that report hostnames", () => {
+        let mesh: MeshState | undefined;
+        let stack: EngineStack;
+        let failed = false;
+        before(async function () {
+            this.timeout(10 * 60_000);
+            mesh = await startClusters(["primary1", "primary2", "remote1"], "hostname", "engine-hostname");
+            stack = await EngineStack.create(mesh, "demo", stackFile, {
+                version,
+                meshId,
+                primaries: ["primary1", "primary2"],
+            });
+        });
+        beforeEach(function () {
+            if (failed) throw new Error(`not run: an earlier scenario failed`);
+        });
+        afterEach(function () {
+            if (this.currentTest?.state === "failed") failed = true;
+        });
+        after(async () => {
+            await stopClusters(mesh, keep && failed);
+        });
+
+        // A primary that serves a remote must give istiod the gateway's name before the gateway exists (the
+        // remote calls istiod's webhooks at it, and istiod's certificate must carry it): a name the load balancer
+        // reports only afterwards cannot be. The program refuses it in one line naming the key and the value to
+        // set, and the second `up` completes (README, "East-west addresses"). primary2 serves no remote: its
+        // reported hostname is used as it comes.
+        it("1. the first `up` names the hostname to set for the primary serving the remote; the second completes; 2. no diff", async () => {
+            const first = await stack.run(["up", "--yes", "--skip-preview"]);
+            const out = first.stdout + first.stderr;
+            assert.notEqual(first.code, 0);
+            const hostname = "istio-eastwestgateway.istio-system.primary1";
+            const refusal = new RegExp(
+                `istio-multicluster:clusters\\[0\\]\\.eastWest\\.address: the load balancer of primary1's east-west ` +
+                    `gateway reports the hostname (${hostname.replace(/\./g, "\\.")}\\.s\\d+\\.lb\\.e2e\\.test); `,
+                "g",
+            );
+            // The CLI shows a resource's error on its progress line and once more under "Diagnostics".
+            const found = [...out.slice(out.lastIndexOf("Diagnostics:")).matchAll(refusal)];
+            assert.equal(found.length, 1, out.slice(-5000));
+            assert.doesNotMatch(out, /__pulumiResource|^\s+at .+:\d+:\d+\)?$/m, "no stack, no resource dump");
+            await stack.ok([
+                "config",
+                "set",
+                "--path",
+                "istio-multicluster:clusters[0].eastWest.address",
+                found[0]![1]!,
+            ]);
+            const { run } = await stack.up();
+            assert.match(
+                run.stdout,
+                /eastWestAddress: "istio-eastwestgateway\.istio-system\.primary2\.s\d+\.lb\.e2e\.test"/,
+            );
+            const r = await stack.run(["preview", "--expect-no-changes", "--diff"]);
+            assert.equal(r.code, 0, r.stdout.slice(-4000));
+        });
+
+        it("9. `pulumi destroy` succeeds and leaves no Helm release", async () => {
+            await stack.ok(["destroy", "--yes", "--skip-preview"]);
+            for (const c of mesh!.clusters) {
+                const api = new Api(adminAccess(c));
+                try {
+                    assert.equal(
+                        (await api.list(`/api/v1/secrets?labelSelector=owner%3Dhelm`)).length,
+                        0,
+                        c.name,
+                    );
+                } finally {
+                    api.close();
+                }
+            }
+        });
+    });
+});

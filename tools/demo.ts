@@ -1,0 +1,192 @@
+/**
+ * `npm run demo`: the real thing on this machine, in one command. Builds what is missing (the local clusters'
+ * binaries and the Pulumi CLI with its Kubernetes provider, from Go modules), starts three local clusters,
+ * runs the real `pulumi up` of Pulumi.demo.yaml (two primaries on two networks, a remote), runs `npm run
+ * verify` against the live mesh, and says what was created per cluster and where to look.
+ * `npm run demo -- down` stops the clusters and removes everything the demo made.
+ *
+ * Exit codes (as every command here): 0 done; 1 it failed; 2 refused before anything started (no Go, not
+ * root, a demo already running).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ClustersRefused, ensureBinaries, goVersion } from "./clusters/build";
+import { down, up } from "./clusters/local";
+import { readState } from "./clusters/state";
+import { referenceCharts, releasedCharts } from "./engine/charts";
+import { makeMeshPki, pkiConfigCommands } from "./engine/meshPki";
+import { engineEnv, ensureLanguageHost, projectDir, pulumi } from "./engine/pulumi";
+import { repoRoot } from "./planner";
+
+export const usage = [
+    "usage: npm run demo              (build what is missing, start 3 local clusters, pulumi up, verify)",
+    "       npm run demo -- down      (stop the clusters, remove the demo's files)",
+    "       npm run demo -- --dir D   (keep the demo under D instead of .e2e/demo)",
+].join("\n");
+
+const stack = "demo";
+const clusterNames = ["primary1", "primary2", "remote1"];
+const primaries = ["primary1", "primary2"];
+
+/** One line of progress, with the time since the demo started. */
+function progress(started: number): (s: string) => void {
+    return (s) => process.stderr.write(`demo [${Math.round((Date.now() - started) / 1000)}s] ${s}\n`);
+}
+
+/** Runs `fn`, printing a line every 30 s while it works, so no minute passes in silence. */
+async function heartbeat<T>(what: string, log: (s: string) => void, fn: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => log(`${what}: still working`), 30_000);
+    try {
+        return await fn();
+    } finally {
+        clearInterval(timer);
+    }
+}
+
+function parse(argv: readonly string[]): { command: "up" | "down" | "help"; dir: string } {
+    let command: "up" | "down" | "help" = "up";
+    let dir = path.join(repoRoot, ".e2e", "demo");
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]!;
+        if (a === "--help" || a === "-h") command = "help";
+        else if (a === "down" && i === 0) command = "down";
+        else if (a === "up" && i === 0) command = "up";
+        else if (a === "--dir" && argv[i + 1] && !argv[i + 1]!.startsWith("--"))
+            dir = path.resolve(argv[++i]!);
+        else throw new ClustersRefused(`unknown argument ${a} (--help)`);
+    }
+    return { command, dir };
+}
+
+async function demoUp(dir: string): Promise<void> {
+    const started = Date.now();
+    const log = progress(started);
+    try {
+        goVersion();
+    } catch {
+        throw new ClustersRefused(
+            "the demo builds its clusters and the Pulumi CLI from Go modules: install Go 1.26 or later. " +
+                "Without Go, run the mesh on kind clusters instead: scripts/kind/up.sh (README, Quick start)",
+        );
+    }
+    if (readState(path.join(dir, "clusters"))) {
+        throw new ClustersRefused(`a demo is already running in ${dir}; stop it first: npm run demo -- down`);
+    }
+    log("building what is missing into .e2e/bin (a cold build takes 20 to 40 minutes; later runs seconds)");
+    await heartbeat("build", log, () => ensureBinaries(log));
+    log(`starting local clusters ${clusterNames.join(", ")}`);
+    const mesh = await heartbeat("clusters", log, () =>
+        up({ names: clusterNames, dir: path.join(dir, "clusters"), lb: "ip", log }),
+    );
+    const kubeconfig = path.join(mesh.dir, "kubeconfig");
+    ensureLanguageHost();
+    const workDir = path.join(dir, "engine");
+    fs.mkdirSync(path.join(workDir, "state"), { recursive: true });
+    const env = engineEnv(workDir, kubeconfig);
+    const cwd = projectDir(workDir, stack, path.join(repoRoot, `Pulumi.${stack}.yaml`));
+    const run = async (args: string[], stdin?: string, stream = false) => {
+        const r = await pulumi([...args, "--stack", stack], {
+            cwd,
+            env,
+            stdin,
+            onOutput: stream ? (s) => process.stdout.write(s) : undefined,
+        });
+        if (r.code !== 0) {
+            throw new Error(
+                `pulumi ${args.join(" ")} exited ${r.code}${stream ? "" : `:\n${r.stdout}${r.stderr}`}`,
+            );
+        }
+        return r;
+    };
+    log("stack demo: a local backend and passphrase under the demo's folder");
+    await run(["stack", "init", "--secrets-provider", "passphrase"]);
+    log("making the mesh's root and one intermediate CA per primary (openssl); keys set as secrets");
+    for (const c of pkiConfigCommands(makeMeshPki(path.join(workDir, "pki"), "demo-mesh", primaries))) {
+        await run(c.args, c.stdin);
+    }
+    const version = "1.30.3";
+    if (referenceCharts(version)) {
+        const charts = releasedCharts(version, path.join(workDir, "charts"));
+        await run(["config", "set", "--path", "istio-multicluster:mesh.istio.charts", charts]);
+        log(`Istio ${version} charts from ../shared/reference`);
+    } else {
+        log(`Istio ${version} charts from Istio's repository`);
+    }
+    log("pulumi up");
+    const applied = await heartbeat("pulumi up", log, () => run(["up", "--yes"], undefined, true));
+    log(`pulumi up done in ${Math.round(applied.ms / 1000)}s; npm run verify:`);
+    spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(repoRoot, "tools", "verify.ts"), "--stack", stack],
+        {
+            cwd,
+            env,
+            stdio: "inherit",
+        },
+    );
+    const exported = JSON.parse((await run(["stack", "export"])).stdout) as {
+        deployment: { resources?: { type: string; provider?: string }[] };
+    };
+    const perCluster = new Map<string, number>();
+    for (const r of exported.deployment.resources ?? []) {
+        const cluster = /::([^:]+)::[^:]+$/.exec(r.provider ?? "")?.[1];
+        if (cluster && clusterNames.includes(cluster))
+            perCluster.set(cluster, (perCluster.get(cluster) ?? 0) + 1);
+    }
+    const envLine = `KUBECONFIG=${kubeconfig} PULUMI_HOME=${env.PULUMI_HOME} PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${env.PULUMI_CONFIG_PASSPHRASE}`;
+    process.stdout.write(
+        [
+            "",
+            `The demo mesh is up (${Math.round((Date.now() - started) / 1000)}s in all). Resources per cluster:`,
+            ...clusterNames.map((c) => `  ${c}: ${perCluster.get(c) ?? 0}`),
+            "",
+            "Where to look:",
+            `  kubectl --kubeconfig ${kubeconfig} --context primary1 -n istio-system get pods,svc,secrets`,
+            `  the clusters' logs (istiod's among them): ${mesh.dir}`,
+            `  the stack: (cd ${cwd} && env ${envLine} ${path.join(repoRoot, ".e2e", "bin", "pulumi")} stack --stack demo)`,
+            "  no containers run here (simulated nodes): no traffic flows; verify checks the control planes and links.",
+            "Stop it all: npm run demo -- down",
+            "",
+        ].join("\n"),
+    );
+}
+
+async function demoDown(dir: string): Promise<void> {
+    const log = progress(Date.now());
+    const clusters = path.join(dir, "clusters");
+    if (readState(clusters)) await down(clusters, log);
+    fs.rmSync(dir, { recursive: true, force: true });
+    log(`removed ${dir}`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+    let args: ReturnType<typeof parse>;
+    try {
+        args = parse(argv);
+    } catch (e) {
+        process.stderr.write(`demo: ${(e as Error).message}\n`);
+        return 2;
+    }
+    if (args.command === "help") {
+        process.stdout.write(usage + "\n");
+        return 0;
+    }
+    try {
+        if (args.command === "down") await demoDown(args.dir);
+        else await demoUp(args.dir);
+        return 0;
+    } catch (e) {
+        const refused = e instanceof ClustersRefused;
+        process.stderr.write(`demo ${refused ? "refused" : "failed"}: ${(e as Error).message}\n`);
+        if (!refused)
+            process.stderr.write(
+                `the clusters keep running for a look; stop them with npm run demo -- down\n`,
+            );
+        return refused ? 2 : 1;
+    }
+}
+
+if (require.main === module) {
+    void main(process.argv.slice(2)).then((code) => process.exit(code));
+}
