@@ -123,6 +123,8 @@ async function main(argv: readonly string[]): Promise<void> {
                 path.join(repoRoot, "tools", "plan.ts"),
                 "--config",
                 path.join(cwd, "Pulumi.scale.yaml"),
+                "--policy-config",
+                path.join(repoRoot, "policies", "config.dev.json"),
             ],
             { cwd, env, stdio: "ignore" },
         );
@@ -132,7 +134,8 @@ async function main(argv: readonly string[]): Promise<void> {
         const previewPeak = peak;
         peak = 0;
         const applied = await run(["up", "--yes", "--skip-preview"]);
-        const created = /(\d+) created/.exec(applied.stdout)?.[1] ?? "?";
+        const created =
+            /(\d+) created/.exec(applied.stdout.slice(applied.stdout.lastIndexOf("Resources:")))?.[1] ?? "?";
         const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         process.stdout.write(
             [
