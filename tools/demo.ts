@@ -115,7 +115,10 @@ async function demoUp(dir: string): Promise<void> {
     }
     log("pulumi up");
     const applied = await heartbeat("pulumi up", log, () => run(["up", "--yes"], undefined, true));
-    log(`pulumi up done in ${Math.round(applied.ms / 1000)}s; npm run verify:`);
+    log(
+        `pulumi up done in ${Math.round(applied.ms / 1000)}s; npm run verify (its istiod-view check needs a ` +
+            "port-forward, which simulated nodes cannot serve: it fails here and only here)",
+    );
     spawnSync(
         process.execPath,
         ["--import", "tsx", path.join(repoRoot, "tools", "verify.ts"), "--stack", stack],
@@ -128,23 +131,41 @@ async function demoUp(dir: string): Promise<void> {
     const exported = JSON.parse((await run(["stack", "export"])).stdout) as {
         deployment: { resources?: { type: string; provider?: string }[] };
     };
-    const perCluster = new Map<string, number>();
+    const perCluster = new Map<string, Map<string, number>>();
     for (const r of exported.deployment.resources ?? []) {
         const cluster = /::([^:]+)::[^:]+$/.exec(r.provider ?? "")?.[1];
-        if (cluster && clusterNames.includes(cluster))
-            perCluster.set(cluster, (perCluster.get(cluster) ?? 0) + 1);
+        if (!cluster || !clusterNames.includes(cluster)) continue;
+        const kind = r.type.split(":").pop()!;
+        const kinds = perCluster.get(cluster) ?? new Map<string, number>();
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+        perCluster.set(cluster, kinds);
     }
-    const envLine = `KUBECONFIG=${kubeconfig} PULUMI_HOME=${env.PULUMI_HOME} PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${env.PULUMI_CONFIG_PASSPHRASE}`;
+    // The CLI's environment, to source for `pulumi preview` and the like against the demo's stack.
+    const envFile = path.join(workDir, "env.sh");
+    const envNames = [
+        "PATH",
+        "PULUMI_HOME",
+        "PULUMI_BACKEND_URL",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PULUMI_SKIP_UPDATE_CHECK",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+        "KUBECONFIG",
+    ];
+    fs.writeFileSync(envFile, envNames.map((k) => `export ${k}='${env[k] ?? ""}'`).join("\n") + "\n");
     process.stdout.write(
         [
             "",
             `The demo mesh is up (${Math.round((Date.now() - started) / 1000)}s in all). Resources per cluster:`,
-            ...clusterNames.map((c) => `  ${c}: ${perCluster.get(c) ?? 0}`),
+            ...clusterNames.map((c) => {
+                const kinds = [...(perCluster.get(c) ?? new Map<string, number>())].sort();
+                const total = kinds.reduce((n, [, k]) => n + k, 0);
+                return `  ${c}: ${total} (${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")})`;
+            }),
             "",
             "Where to look:",
             `  kubectl --kubeconfig ${kubeconfig} --context primary1 -n istio-system get pods,svc,secrets`,
             `  the clusters' logs (istiod's among them): ${mesh.dir}`,
-            `  the stack: (cd ${cwd} && env ${envLine} ${path.join(repoRoot, ".e2e", "bin", "pulumi")} stack --stack demo)`,
+            `  the stack: . ${envFile} && cd ${cwd} && pulumi preview --stack demo`,
             "  no containers run here (simulated nodes): no traffic flows; verify checks the control planes and links.",
             "Stop it all: npm run demo -- down",
             "",
