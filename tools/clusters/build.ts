@@ -162,6 +162,11 @@ export const goModules: readonly GoModule[] = [
         extras: (moduleDir) => {
             const root = moduleDir("sigs.k8s.io/kwok");
             return {
+                // kwok's PortForward API: the supervisor says per istiod Pod how its ports are forwarded.
+                "kwok-portforward-crd.yaml": fs.readFileSync(
+                    path.join(root, "kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml"),
+                    "utf8",
+                ),
                 "kwok-stages.yaml": kwokStages
                     .map((f) => fs.readFileSync(path.join(root, f), "utf8").trim())
                     .join("\n---\n"),

@@ -82,6 +82,13 @@ const listenFlags: Record<string, number> = {
     monitoringAddr: 15014,
 };
 
+/** A port-forward's stream (stdin/stdout) joined to `<address> <port>`, connecting from 127.0.0.1. */
+const loopbackForwarder = [
+    'const s = require("node:net").connect({ host: process.argv[1], port: Number(process.argv[2]), localAddress: "127.0.0.1" });',
+    "process.stdin.pipe(s); s.pipe(process.stdout);",
+    's.on("error", () => process.exit(1)); s.on("close", () => process.exit(0));',
+].join(" ");
+
 export class IstiodRunner {
     private readonly running = new Map<string, Running>();
 
@@ -109,6 +116,7 @@ export class IstiodRunner {
                 log(
                     `${c.name}: istiod for Pod ${pod.metadata.namespace}/${pod.metadata.name} at ${pod.status.podIP}`,
                 );
+                await this.portForward(api, pod);
             }
             await this.materialize(c, api, r);
             if (!r.child && Date.now() >= r.nextStart) this.start(c, r);
@@ -119,6 +127,37 @@ export class IstiodRunner {
                 void stop(r);
                 this.running.delete(key);
             }
+        }
+    }
+
+    /**
+     * Tells kwok (the node's kubelet API) how to port-forward to this istiod: a kubelet forwards inside the
+     * Pod's network namespace, so istiod sees the connection come from its loopback (and answers /debug,
+     * which it refuses to any other address). Here every istiod shares one namespace, so the forward is a
+     * connection from 127.0.0.1 to the Pod's address and port. Owned by the Pod: gone with it.
+     */
+    private async portForward(api: Api, pod: Pod): Promise<void> {
+        const { name, namespace, uid } = pod.metadata;
+        const body = {
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "PortForward",
+            metadata: {
+                name,
+                namespace,
+                ownerReferences: [{ apiVersion: "v1", kind: "Pod", name, uid }],
+            },
+            spec: {
+                forwards: Object.values(listenFlags).map((port) => ({
+                    ports: [port],
+                    command: [process.execPath, "-e", loopbackForwarder, pod.status!.podIP!, String(port)],
+                })),
+            },
+        };
+        try {
+            await api.json("POST", `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/portforwards`, body);
+        } catch (e) {
+            if (!/already exists/i.test((e as Error).message))
+                log(`port-forward for ${name}: ${(e as Error).message}`);
         }
     }
 

@@ -8,6 +8,7 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
 import { Api, sleep, waitFor } from "./api";
 import { bin, ClustersFailed, ClustersRefused, clusterBinaries, ensureBinaries, goVersion } from "./build";
 import { makeClusterPki } from "./pki";
@@ -202,6 +203,9 @@ async function startCluster(
             // Webhooks and aggregated APIs are called at a Service's endpoints (the Pod's own address), not at
             // its cluster IP: there is no kube-proxy to route a cluster IP.
             "--enable-aggregator-routing=true",
+            // Port-forwards go to the node's kubelet API (kwok's) at its InternalIP; its serving certificate
+            // is not checked (no --kubelet-certificate-authority), as on most clusters.
+            "--kubelet-preferred-address-types=InternalIP",
             "--profiling=false",
             "--v=0",
         ],
@@ -253,6 +257,19 @@ async function startCluster(
         await admin.json("POST", "/api/v1/nodes", nodeObject(state.nodeName, plan.podCidr));
         // A default StorageClass, as every managed cluster has; the supervisor provisions its volumes.
         await admin.json("POST", "/apis/storage.k8s.io/v1/storageclasses", storageClassObject());
+        // kwok's PortForward CRD, before kwok starts watching it.
+        const crd = YAML.parse(fs.readFileSync(bin("kwok-portforward-crd.yaml"), "utf8")) as {
+            metadata: { name: string };
+        };
+        await admin.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+        await waitUntil(`${name}: kwok's PortForward API`, apiserver, timeoutMs, async () => {
+            const got = await admin.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+                `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+            );
+            return got?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")
+                ? true
+                : undefined;
+        });
         const kwok = start(
             netns,
             "kwok",
@@ -265,7 +282,13 @@ async function startCluster(
                 "--node-lease-duration-seconds=40",
                 `--cidr=${plan.podCidr}`,
                 `--node-ip=${plan.nodeIp}`,
-                "--server-address=",
+                // The node's kubelet API: kwok serves port-forward there (to what the supervisor's PortForward
+                // objects say), so `kubectl port-forward` and npm run verify reach istiod as on a real node.
+                `--node-port=${kubeletPort}`,
+                `--server-address=${plan.nodeIp}:${kubeletPort}`,
+                `--tls-cert-file=${pki.serverCert}`,
+                `--tls-private-key-file=${pki.serverKey}`,
+                "--enable-crds=PortForward",
             ],
             logFile("kwok"),
         );
@@ -327,6 +350,9 @@ function nodeObject(name: string, podCidr: string): unknown {
         status: { capacity: resources, allocatable: resources },
     };
 }
+
+/** The kubelet port, where kwok serves the node's API. */
+const kubeletPort = 10250;
 
 /** Starts the clusters; on any failure stops everything it started and throws one line. */
 export async function up(opts: UpOptions): Promise<MeshState> {
