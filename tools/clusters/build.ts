@@ -1,8 +1,9 @@
 /**
  * The e2e binaries, built from Go modules into `.e2e/bin/`: one wrapper module per upstream project under
- * `e2e/tools/<name>/` (their dependency graphs clash), each holding only `go.mod` and `go.sum`, whose `tool`
- * lines name the main packages. A module is rebuilt only when one of its binaries is missing or its stamp (a
- * hash of go.mod, go.sum, the build flags and the Go version) changed: the pins are the stamp.
+ * `e2e/tools/<name>/` (their dependency graphs clash), each holding `go.mod` and `go.sum`, whose `tool` lines
+ * name the main packages (the Kubernetes provider's also holds our own small `main.go`). A module is rebuilt
+ * only when one of its binaries is missing or its stamp (a hash of its go.mod, go.sum and .go files, the build
+ * recipe and flags and the Go version) changed: the pins are the stamp.
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
