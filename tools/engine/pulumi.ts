@@ -55,7 +55,6 @@ export function engineEnv(workDir: string, kubeconfig: string): NodeJS.ProcessEn
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_SKIP_CONFIRMATIONS: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
         KUBECONFIG: kubeconfig,
         NO_COLOR: "1",
     };
