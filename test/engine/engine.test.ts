@@ -250,6 +250,8 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             ]);
             assert.equal(pass.code, 0, pass.stdout.slice(-4000));
             assert.deepEqual(cliViolations(pass.stdout), runnerViolations(stack, dev));
+            // The demo stack's advisories (open east-west gateways, unprotected CA keys): the parse found them.
+            assert.ok(cliViolations(pass.stdout).length >= 5, pass.stdout.slice(-3000));
             assert.ok(cliViolations(pass.stdout).every((v) => v.startsWith("advisory ")));
 
             const prod = path.join(repoRoot, "policies", "config.prod.json");
