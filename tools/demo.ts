@@ -14,9 +14,7 @@ import * as path from "node:path";
 import { ClustersRefused, ensureBinaries, goVersion } from "./clusters/build";
 import { down, up } from "./clusters/local";
 import { readState } from "./clusters/state";
-import { referenceCharts, releasedCharts } from "./engine/charts";
-import { makeMeshPki, pkiConfigCommands } from "./engine/meshPki";
-import { engineEnv, ensureLanguageHost, projectDir, pulumi } from "./engine/pulumi";
+import { LocalStack } from "./engine/stack";
 import { repoRoot } from "./planner";
 
 export const usage = [
@@ -80,41 +78,25 @@ async function demoUp(dir: string): Promise<void> {
         up({ names: clusterNames, dir: path.join(dir, "clusters"), lb: "ip", log }),
     );
     const kubeconfig = path.join(mesh.dir, "kubeconfig");
-    ensureLanguageHost();
     const workDir = path.join(dir, "engine");
-    fs.mkdirSync(path.join(workDir, "state"), { recursive: true });
-    const env = engineEnv(workDir, kubeconfig);
-    const cwd = projectDir(workDir, stack, path.join(repoRoot, `Pulumi.${stack}.yaml`));
-    const run = async (args: string[], stdin?: string, stream = false) => {
-        const r = await pulumi([...args, "--stack", stack], {
-            cwd,
-            env,
-            stdin,
-            onOutput: stream ? (s) => process.stdout.write(s) : undefined,
-        });
-        if (r.code !== 0) {
-            throw new Error(
-                `pulumi ${args.join(" ")} exited ${r.code}${stream ? "" : `:\n${r.stdout}${r.stderr}`}`,
-            );
-        }
-        return r;
-    };
-    log("stack demo: a local backend and passphrase under the demo's folder");
-    await run(["stack", "init", "--secrets-provider", "passphrase"]);
-    log("making the mesh's root and one intermediate CA per primary (openssl); keys set as secrets");
-    for (const c of pkiConfigCommands(makeMeshPki(path.join(workDir, "pki"), "demo-mesh", primaries))) {
-        await run(c.args, c.stdin);
-    }
     const version = "1.30.3";
-    if (referenceCharts(version)) {
-        const charts = releasedCharts(version, path.join(workDir, "charts"));
-        await run(["config", "set", "--path", "istio-multicluster:mesh.istio.charts", charts]);
-        log(`Istio ${version} charts from ../shared/reference`);
-    } else {
-        log(`Istio ${version} charts from Istio's repository`);
-    }
+    log("stack demo: a local backend and passphrase under the demo's folder; the mesh's root and one");
+    log("intermediate CA per primary made with openssl, the keys set as secrets");
+    const local = await LocalStack.create({
+        stack,
+        stackFile: path.join(repoRoot, `Pulumi.${stack}.yaml`),
+        workDir,
+        kubeconfig,
+        meshId: "demo-mesh",
+        primaries,
+        version,
+    });
+    const { cwd, env } = local;
+    log(`Istio ${version} charts from ${local.charts ? "../shared/reference" : "Istio's repository"}`);
     log("pulumi up");
-    const applied = await heartbeat("pulumi up", log, () => run(["up", "--yes"], undefined, true));
+    const applied = await heartbeat("pulumi up", log, () =>
+        local.ok(["up", "--yes"], { onOutput: (o) => process.stdout.write(o) }),
+    );
     log(`pulumi up done in ${Math.round(applied.ms / 1000)}s; npm run verify:`);
     spawnSync(
         process.execPath,
@@ -125,7 +107,7 @@ async function demoUp(dir: string): Promise<void> {
             stdio: "inherit",
         },
     );
-    const exported = JSON.parse((await run(["stack", "export"])).stdout) as {
+    const exported = JSON.parse((await local.ok(["stack", "export"])).stdout) as {
         deployment: { resources?: { type: string; provider?: string }[] };
     };
     const perCluster = new Map<string, Map<string, number>>();

@@ -114,6 +114,41 @@ function deletions(events: readonly EngineEvent[]): string[] {
         .map((e) => nameOf(e.resOutputsEvent!.metadata.urn));
 }
 
+/**
+ * Clusters named `names` and the demo stack on them, for one chain of scenarios: started before the first,
+ * stopped after the last (kept with ENGINE_TIER_KEEP_FAILED=1 when one failed). The scenarios build on each
+ * other, so once one fails the rest fail too: they are neither skipped nor able to pass on a mesh that was
+ * never made. Returns the stack, once it exists.
+ */
+function scenarioChain(
+    names: readonly string[],
+    lb: "ip" | "hostname",
+    later: readonly string[] = [],
+): () => EngineStack & { mesh: MeshState } {
+    let mesh: MeshState | undefined;
+    let stack: (EngineStack & { mesh: MeshState }) | undefined;
+    let failed = false;
+    before(async function () {
+        this.timeout(10 * 60_000);
+        mesh = await startClusters(names, lb, `engine-${lb}`);
+        const primaries = names.filter((n) => n.startsWith("primary") && !later.includes(n));
+        stack = Object.assign(
+            await EngineStack.on(mesh, "demo", stackFile, { version, meshId, primaries, later }),
+            { mesh },
+        );
+    });
+    beforeEach(function () {
+        if (failed) throw new Error(`not run: an earlier scenario failed`);
+    });
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") failed = true;
+    });
+    after(async () => {
+        await stopClusters(mesh, keep && failed);
+    });
+    return () => stack!;
+}
+
 describe("engine tier: the real Pulumi CLI on local clusters", function () {
     this.timeout(30 * 60_000);
     const timings: string[] = [];
@@ -127,34 +162,12 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
     });
 
     describe("load balancers with IP addresses", () => {
-        let mesh: MeshState | undefined;
-        let stack: EngineStack;
-        let failed = false;
-        before(async function () {
-            this.timeout(10 * 60_000);
-            mesh = await startClusters(["primary1", "primary2", "remote1", "primary3"], "ip", "engine-ip");
-            stack = await EngineStack.create(mesh, "demo", stackFile, {
-                version,
-                meshId,
-                primaries: ["primary1", "primary2"],
-                later: ["primary3"],
-            });
-        });
-        // The scenarios build on each other: after one fails, the rest fail too (they are not skipped, and
-        // none can pass on a mesh that was never made).
-        beforeEach(function () {
-            if (failed) throw new Error(`not run: an earlier scenario failed`);
-        });
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") failed = true;
-        });
-        after(async () => {
-            await stopClusters(mesh, keep && failed);
-        });
+        const stack = scenarioChain(["primary1", "primary2", "remote1", "primary3"], "ip", ["primary3"]);
+        const mesh = (): MeshState => stack().mesh;
 
         it("1. `pulumi up` from nothing succeeds at the first try", async () => {
-            const preview = await stack.ok(["preview"]);
-            const { run } = await stack.up();
+            const preview = await stack().ok(["preview"]);
+            const { run } = await stack().up();
             const counts = summaryCounts(run.stdout);
             assert.ok((counts.created ?? 0) > 50, `created: ${JSON.stringify(counts)}`);
             assert.deepEqual(Object.keys(counts), ["created"]);
@@ -164,14 +177,14 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             for (const p of ["primary1", "primary2"]) {
                 const others = ["primary1", "primary2", "remote1"].filter((c) => c !== p);
                 assert.deepEqual(
-                    await remoteSecrets(mesh!, p),
+                    await remoteSecrets(mesh(), p),
                     others.map((o) => `istio-remote-secret-${o}`),
                 );
             }
         });
 
         it("2. right after, `pulumi preview --expect-no-changes` passes: no perpetual diff", async () => {
-            const r = await stack.run(["preview", "--expect-no-changes", "--diff"]);
+            const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
             assert.equal(r.code, 0, r.stdout.slice(-4000));
         });
 
@@ -184,10 +197,10 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                 region: "region3",
                 context: "primary3",
             })) {
-                await stack.ok(["config", "set", "--path", `${c}.${k}`, v]);
+                await stack().ok(["config", "set", "--path", `${c}.${k}`, v]);
             }
-            await stack.setLaterIntermediates();
-            const steps = await stack.previewSteps();
+            await stack().setLaterIntermediates();
+            const steps = await stack().previewSteps();
             // Reads are the program's read-backs of live Services (each update reads them again).
             const changed = steps.filter((s) => s.op !== "same" && s.op !== "read");
             assert.deepEqual([...new Set(changed.map((s) => s.op))], ["create"], "only creates");
@@ -211,9 +224,9 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                     "remote1/in/primary3",
                 ],
             );
-            const { run } = await stack.up();
+            const { run } = await stack().up();
             assert.deepEqual(summaryCounts(run.stdout).created, changed.length);
-            assert.deepEqual(await remoteSecrets(mesh!, "primary1"), [
+            assert.deepEqual(await remoteSecrets(mesh(), "primary1"), [
                 "istio-remote-secret-primary2",
                 "istio-remote-secret-primary3",
                 "istio-remote-secret-remote1",
@@ -221,9 +234,9 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         });
 
         it("4. that cluster removed: its remote secrets leave every other cluster before its Istio is uninstalled", async () => {
-            await stack.ok(["config", "rm", "--path", "istio-multicluster:clusters[3]"]);
-            await stack.ok(["config", "rm", "--path", "istio-multicluster:mesh.ca.intermediates.primary3"]);
-            const { events } = await stack.up();
+            await stack().ok(["config", "rm", "--path", "istio-multicluster:clusters[3]"]);
+            await stack().ok(["config", "rm", "--path", "istio-multicluster:mesh.ca.intermediates.primary3"]);
+            const { events } = await stack().up();
             const order = deletions(events);
             const istio = order.findIndex((n) => /^primary3-(istiod|base)$/.test(n));
             assert.ok(istio >= 0, `primary3's Istio was uninstalled: ${order.join(", ")}`);
@@ -233,15 +246,15 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                     secret >= 0 && secret < istio,
                     `primary3/in/${other} deleted before primary3's Istio: ${order.join(", ")}`,
                 );
-                assert.ok(!(await remoteSecrets(mesh!, other)).includes("istio-remote-secret-primary3"));
+                assert.ok(!(await remoteSecrets(mesh(), other)).includes("istio-remote-secret-primary3"));
             }
-            const r = await stack.run(["preview", "--expect-no-changes"]);
+            const r = await stack().run(["preview", "--expect-no-changes"]);
             assert.equal(r.code, 0, r.stdout.slice(-3000));
         });
 
         it("5. the real analyzer: the compliant stack passes, prod's config refuses it, both as our own runner says", async () => {
             const dev = path.join(repoRoot, "policies", "config.dev.json");
-            const pass = await stack.run([
+            const pass = await stack().run([
                 "preview",
                 "--policy-pack",
                 "./policies",
@@ -249,13 +262,13 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                 dev,
             ]);
             assert.equal(pass.code, 0, pass.stdout.slice(-4000));
-            assert.deepEqual(cliViolations(pass.stdout), runnerViolations(stack, dev));
+            assert.deepEqual(cliViolations(pass.stdout), runnerViolations(stack(), dev));
             // The demo stack's advisories (open east-west gateways, unprotected CA keys): the parse found them.
             assert.ok(cliViolations(pass.stdout).length >= 5, pass.stdout.slice(-3000));
             assert.ok(cliViolations(pass.stdout).every((v) => v.startsWith("advisory ")));
 
             const prod = path.join(repoRoot, "policies", "config.prod.json");
-            const refused = await stack.run([
+            const refused = await stack().run([
                 "preview",
                 "--policy-pack",
                 "./policies",
@@ -272,16 +285,24 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                 refused.stdout,
                 /demo-mesh-primary1-cacerts is not protected; set `mesh\.ca\.protect` to true/,
             );
-            assert.deepEqual(cliViolations(refused.stdout), runnerViolations(stack, prod));
+            assert.deepEqual(cliViolations(refused.stdout), runnerViolations(stack(), prod));
         });
 
         it("6. a refused config: the problems once, no stack trace, exit non-zero, nothing registered", async () => {
-            const before = JSON.parse(await stack.exportState()) as { deployment: { resources: unknown[] } };
-            await stack.ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", "Not_A_Label"]);
-            await stack.ok(["config", "set", "--path", "istio-multicluster:clusters[2].primary", "nowhere"]);
+            const before = JSON.parse(await stack().exportState()) as {
+                deployment: { resources: unknown[] };
+            };
+            await stack().ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", "Not_A_Label"]);
+            await stack().ok([
+                "config",
+                "set",
+                "--path",
+                "istio-multicluster:clusters[2].primary",
+                "nowhere",
+            ]);
             try {
                 for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
-                    const r = await stack.run(args);
+                    const r = await stack().run(args);
                     const out = r.stdout + r.stderr;
                     assert.notEqual(r.code, 0);
                     for (const key of [
@@ -293,13 +314,13 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                     }
                     assert.doesNotMatch(out, /^\s+at .+\(.*:\d+:\d+\)$/m, "no stack trace");
                 }
-                const after = JSON.parse(await stack.exportState()) as {
+                const after = JSON.parse(await stack().exportState()) as {
                     deployment: { resources: unknown[] };
                 };
                 assert.equal(after.deployment.resources.length, before.deployment.resources.length);
             } finally {
-                await stack.ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", meshId]);
-                await stack.ok([
+                await stack().ok(["config", "set", "--path", "istio-multicluster:mesh.meshId", meshId]);
+                await stack().ok([
                     "config",
                     "set",
                     "--path",
@@ -310,22 +331,22 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         });
 
         it("7. no private key, token or kubeconfig in plain text: state, CLI output, event logs", async () => {
-            const exported = await stack.exportState();
+            const exported = await stack().exportState();
             const secrets = [
-                ...(await readerTokens(mesh!)),
+                ...(await readerTokens(mesh())),
                 ...fs
-                    .readdirSync(stack.pkiDir)
+                    .readdirSync(stack().pkiDir)
                     .filter((f) => f.endsWith("-key.pem"))
-                    .map((f) => fs.readFileSync(path.join(stack.pkiDir, f), "utf8").split("\n")[1]!),
+                    .map((f) => fs.readFileSync(path.join(stack().pkiDir, f), "utf8").split("\n")[1]!),
             ];
             assert.ok(secrets.length >= 5, "tokens and keys to look for");
             const files = fs
-                .readdirSync(stack.workDir, { recursive: true, withFileTypes: true })
-                .filter((d) => d.isFile() && !d.parentPath.startsWith(stack.pkiDir))
+                .readdirSync(stack().workDir, { recursive: true, withFileTypes: true })
+                .filter((d) => d.isFile() && !d.parentPath.startsWith(stack().pkiDir))
                 .map((d) => path.join(d.parentPath, d.name));
             const texts: [string, string][] = [
                 ["stack export", exported],
-                ["CLI output", stack.transcript()],
+                ["CLI output", stack().transcript()],
                 ...files.map((f): [string, string] => [f, fs.readFileSync(f, "latin1")]),
             ];
             for (const [where, text] of texts) {
@@ -336,7 +357,7 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         });
 
         it("8. verify passes on the live mesh, names a deleted remote secret, and `up --refresh` repairs it", async () => {
-            const healthy = verify(stack);
+            const healthy = verify(stack());
             assert.equal(healthy.code, 0, healthy.output);
             assert.match(healthy.output, /^\d+ checks: (\d+) passed, 0 failed$/m);
             // istiod's own view, read through a port-forward to it (kwok's kubelet API, README): both primaries
@@ -354,29 +375,29 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                 /✔ remote-secrets\s+primary2 \(istio-remote-secret-primary2\), remote1/,
             );
 
-            const api = new Api(adminAccess(mesh!.clusters.find((c) => c.name === "primary1")!));
+            const api = new Api(adminAccess(mesh().clusters.find((c) => c.name === "primary1")!));
             try {
                 await api.json("DELETE", `${istioSystem}/secrets/istio-remote-secret-remote1`);
             } finally {
                 api.close();
             }
-            const broken = verify(stack);
+            const broken = verify(stack());
             assert.equal(broken.code, 1);
             assert.match(
                 broken.output,
                 /✖ remote-secrets[^\n]*\n\s+expected: remote secrets for primary2, remote1 and no other\n\s+hint: [^\n]*istio-remote-secret-remote1/,
             );
-            await stack.up(["--refresh"]);
-            assert.ok((await remoteSecrets(mesh!, "primary1")).includes("istio-remote-secret-remote1"));
+            await stack().up(["--refresh"]);
+            assert.ok((await remoteSecrets(mesh(), "primary1")).includes("istio-remote-secret-remote1"));
         });
 
         it("9. `pulumi destroy` leaves nothing the program created", async () => {
-            const r = await stack.ok(["destroy", "--yes", "--skip-preview"]);
+            const r = await stack().ok(["destroy", "--yes", "--skip-preview"]);
             timings.push(`destroy ${(r.ms / 1000).toFixed(1)} s`);
-            for (const c of mesh!.clusters) {
+            for (const c of mesh().clusters) {
                 const api = new Api(adminAccess(c));
                 try {
-                    assert.deepEqual(await remoteSecrets(mesh!, c.name), [], `${c.name}: remote secrets`);
+                    assert.deepEqual(await remoteSecrets(mesh(), c.name), [], `${c.name}: remote secrets`);
                     const releases = await api.list(`/api/v1/secrets?labelSelector=owner%3Dhelm`);
                     assert.equal(releases.length, 0, `${c.name}: Helm releases left`);
                     await waitFor(`${c.name}: istio-system gone`, 120_000, async () =>
@@ -401,27 +422,8 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
     });
 
     describe("load balancers that report hostnames", () => {
-        let mesh: MeshState | undefined;
-        let stack: EngineStack;
-        let failed = false;
-        before(async function () {
-            this.timeout(10 * 60_000);
-            mesh = await startClusters(["primary1", "primary2", "remote1"], "hostname", "engine-hostname");
-            stack = await EngineStack.create(mesh, "demo", stackFile, {
-                version,
-                meshId,
-                primaries: ["primary1", "primary2"],
-            });
-        });
-        beforeEach(function () {
-            if (failed) throw new Error(`not run: an earlier scenario failed`);
-        });
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") failed = true;
-        });
-        after(async () => {
-            await stopClusters(mesh, keep && failed);
-        });
+        const stack = scenarioChain(["primary1", "primary2", "remote1"], "hostname");
+        const mesh = (): MeshState => stack().mesh;
 
         // A primary that serves a remote must give istiod the gateway's name before the gateway exists (the
         // remote calls istiod's webhooks at it, and istiod's certificate must carry it): a name the load balancer
@@ -429,7 +431,7 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         // set, and the second `up` completes (README, "East-west addresses"). primary2 serves no remote: its
         // reported hostname is used as it comes.
         it("1. the first `up` names the hostname to set for the primary serving the remote; the second completes; 2. no diff", async () => {
-            const first = await stack.run(["up", "--yes", "--skip-preview"]);
+            const first = await stack().run(["up", "--yes", "--skip-preview"]);
             const out = first.stdout + first.stderr;
             assert.notEqual(first.code, 0);
             const hostname = "istio-eastwestgateway.istio-system.primary1";
@@ -442,25 +444,25 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             const found = [...out.slice(out.lastIndexOf("Diagnostics:")).matchAll(refusal)];
             assert.equal(found.length, 1, out.slice(-5000));
             assert.doesNotMatch(out, /__pulumiResource|^\s+at .+:\d+:\d+\)?$/m, "no stack, no resource dump");
-            await stack.ok([
+            await stack().ok([
                 "config",
                 "set",
                 "--path",
                 "istio-multicluster:clusters[0].eastWest.address",
                 found[0]![1]!,
             ]);
-            const { run } = await stack.up();
+            const { run } = await stack().up();
             assert.match(
                 run.stdout,
                 /eastWestAddress: "istio-eastwestgateway\.istio-system\.primary2\.s\d+\.lb\.e2e\.test"/,
             );
-            const r = await stack.run(["preview", "--expect-no-changes", "--diff"]);
+            const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
             assert.equal(r.code, 0, r.stdout.slice(-4000));
         });
 
         it("9. `pulumi destroy` succeeds and leaves no Helm release", async () => {
-            await stack.ok(["destroy", "--yes", "--skip-preview"]);
-            for (const c of mesh!.clusters) {
+            await stack().ok(["destroy", "--yes", "--skip-preview"]);
+            for (const c of mesh().clusters) {
                 const api = new Api(adminAccess(c));
                 try {
                     assert.equal(

@@ -11,9 +11,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { ensureBinaries } from "../clusters/build";
 import { down, up } from "../clusters/local";
-import { releasedCharts } from "./charts";
-import { makeMeshPki, pkiConfigCommands } from "./meshPki";
-import { engineEnv, ensureLanguageHost, projectDir, pulumi } from "./pulumi";
+import { LocalStack } from "./stack";
 import { repoRoot } from "../planner";
 
 /** Resident memory (MiB) of `root` and every process under it, from /proc. */
@@ -87,33 +85,29 @@ async function main(argv: readonly string[]): Promise<void> {
                 },
             }),
         );
-        ensureLanguageHost();
-        const workDir = path.join(dir, "engine");
-        fs.mkdirSync(path.join(workDir, "state"), { recursive: true });
-        const env = engineEnv(workDir, path.join(mesh.dir, "kubeconfig"));
-        const cwd = projectDir(workDir, "scale", stackFile);
+        const local = await LocalStack.create({
+            stack: "scale",
+            stackFile,
+            workDir: path.join(dir, "engine"),
+            kubeconfig: path.join(mesh.dir, "kubeconfig"),
+            meshId: "scale-mesh",
+            primaries,
+            version: "1.30.3",
+            requireCharts: true,
+        });
+        const { cwd, env } = local;
         let peak = 0;
-        const run = async (args: string[], stdin?: string) => {
+        const run = async (args: string[]) => {
             let timer: NodeJS.Timeout | undefined;
-            const r = await pulumi([...args, "--stack", "scale"], {
-                cwd,
-                env,
-                stdin,
-                onSpawn: (pid) => {
-                    timer = setInterval(() => (peak = Math.max(peak, treeRssMiB(pid))), 500);
-                },
-            });
-            clearInterval(timer);
-            if (r.code !== 0)
-                throw new Error(`pulumi ${args.join(" ")}: exit ${r.code}\n${r.stdout.slice(-4000)}`);
+            const r = await local
+                .ok(args, {
+                    onSpawn: (pid) => {
+                        timer = setInterval(() => (peak = Math.max(peak, treeRssMiB(pid))), 500);
+                    },
+                })
+                .finally(() => clearInterval(timer));
             return r;
         };
-        await run(["stack", "init", "--secrets-provider", "passphrase"]);
-        for (const c of pkiConfigCommands(makeMeshPki(path.join(workDir, "pki"), "scale-mesh", primaries))) {
-            await run(c.args, c.stdin);
-        }
-        const charts = releasedCharts("1.30.3", path.join(workDir, "charts"));
-        await run(["config", "set", "--path", "istio-multicluster:mesh.istio.charts", charts]);
         const planStarted = Date.now();
         execFileSync(
             process.execPath,

@@ -6,9 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { releasedCharts } from "../../../tools/engine/charts";
-import { makeMeshPki, MeshPki, pkiConfigCommands } from "../../../tools/engine/meshPki";
-import { CliRun, engineEnv, ensureLanguageHost, projectDir, pulumi } from "../../../tools/engine/pulumi";
+import { CliRun } from "../../../tools/engine/pulumi";
+import { LocalStack } from "../../../tools/engine/stack";
 import { MeshState } from "../../../tools/clusters/state";
 
 /** One step of `pulumi preview --json`. */
@@ -23,87 +22,24 @@ export interface EngineEvent {
     readonly resOutputsEvent?: { metadata: { op: string; urn: string } };
 }
 
-export class EngineStack {
-    readonly runs: CliRun[] = [];
-    readonly env: NodeJS.ProcessEnv;
-    readonly cwd: string;
-    readonly pkiDir: string;
-    private laterPki?: MeshPki;
-
-    private constructor(
-        readonly mesh: MeshState,
-        readonly stack: string,
-        readonly workDir: string,
-        stackFile: string,
-    ) {
-        ensureLanguageHost();
-        // PULUMI_DEBUG_COMMANDS: the CLI offers `--event-log` (the engine's events, in order) only with it.
-        this.env = {
-            ...engineEnv(workDir, path.join(mesh.dir, "kubeconfig")),
-            PULUMI_DEBUG_COMMANDS: "true",
-        };
-        this.cwd = projectDir(workDir, stack, stackFile);
-        this.pkiDir = path.join(workDir, "pki");
-        fs.mkdirSync(path.join(workDir, "state"), { recursive: true });
-    }
-
-    /** A new stack from `stackFile`, with its PKI and charts set. */
-    static async create(
+export class EngineStack extends LocalStack {
+    /** A stack of `stackFile` on `mesh`'s clusters, its PKI and the ../shared charts set (required here). */
+    static async on(
         mesh: MeshState,
         stack: string,
         stackFile: string,
-        opts: {
-            version: string;
-            meshId: string;
-            primaries: readonly string[];
-            /** Primaries added to the stack later: their intermediates are made now, under the same root. */
-            later?: readonly string[];
-        },
+        opts: { version: string; meshId: string; primaries: readonly string[]; later?: readonly string[] },
     ): Promise<EngineStack> {
-        const s = new EngineStack(mesh, stack, path.join(mesh.dir, `engine-${stack}`), stackFile);
-        await s.ok(["stack", "init", "--secrets-provider", "passphrase"]);
-        const pki = makeMeshPki(s.pkiDir, opts.meshId, [...opts.primaries, ...(opts.later ?? [])]);
-        const later = new Set(opts.later ?? []);
-        const now = {
-            ...pki,
-            intermediates: Object.fromEntries(
-                Object.entries(pki.intermediates).filter(([p]) => !later.has(p)),
-            ),
-        };
-        s.laterPki = {
-            rootCert: pki.rootCert,
-            intermediates: Object.fromEntries(
-                Object.entries(pki.intermediates).filter(([p]) => later.has(p)),
-            ),
-        };
-        for (const c of pkiConfigCommands(now)) await s.ok(c.args, c.stdin);
-        const charts = releasedCharts(opts.version, path.join(s.workDir, "charts"));
-        await s.ok(["config", "set", "--path", "istio-multicluster:mesh.istio.charts", charts]);
-        return s;
-    }
-
-    /** Sets the intermediates of the primaries `create` was told come later. */
-    async setLaterIntermediates(): Promise<void> {
-        const commands = this.laterPki ? pkiConfigCommands(this.laterPki).slice(1) : [];
-        for (const c of commands) await this.ok(c.args, c.stdin);
-    }
-
-    /** `pulumi <args> --stack <stack>`. */
-    async run(args: readonly string[], stdin?: string): Promise<CliRun> {
-        const r = await pulumi([...args, "--stack", this.stack], { cwd: this.cwd, env: this.env, stdin });
-        this.runs.push(r);
-        return r;
-    }
-
-    /** As `run`, failing with the command's output unless it exits 0. */
-    async ok(args: readonly string[], stdin?: string): Promise<CliRun> {
-        const r = await this.run(args, stdin);
-        if (r.code !== 0) {
-            throw new Error(
-                `pulumi ${args.join(" ")} exited ${r.code}:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}`,
-            );
-        }
-        return r;
+        return EngineStack.create({
+            ...opts,
+            stack,
+            stackFile,
+            workDir: path.join(mesh.dir, `engine-${stack}`),
+            kubeconfig: path.join(mesh.dir, "kubeconfig"),
+            requireCharts: true,
+            // The CLI offers `--event-log` (the engine's events, in order) only with PULUMI_DEBUG_COMMANDS.
+            env: { PULUMI_DEBUG_COMMANDS: "true" },
+        });
     }
 
     /** `pulumi preview --json`: its steps. */
