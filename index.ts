@@ -35,6 +35,11 @@ import { observabilityNames, observabilityPlan, uiAccess } from "./stacks/observ
 import { meshTelemetry } from "./stacks/telemetry";
 import { ClusterSpec } from "./stacks/topology";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
+import { nodeVersionProblem } from "./tools/nodeRuntime";
+
+// On a Node.js the SDK does not support, one line under the CLI (a RunError prints no stack) before any work.
+const nodeProblem = nodeVersionProblem(process.version);
+if (nodeProblem !== undefined) throw new pulumi.RunError(nodeProblem);
 
 const topology = loadTopology();
 const mesh = composeMesh(topology);

@@ -342,6 +342,18 @@ export function resolveCommit(ref: string): string | undefined {
  * it, and the commit's own planner run there. The stack is the commit's `Pulumi.<stack>.yaml` (an absent one
  * is an empty base: the stack is new), or for `--config`, the same file as the new plan.
  */
+/** The plan JSON a `plan --json` printed; undefined when it printed none. */
+function parsePlanDoc(stdout: string): PlanDoc | undefined {
+    try {
+        const doc = JSON.parse(stdout) as Partial<PlanDoc> | null;
+        return doc !== null && typeof doc === "object" && Array.isArray(doc.resources)
+            ? (doc as PlanDoc)
+            : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 export function planAtCommit(commit: string, target: { stack: string } | { config: string }): PlanDoc {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-base-"));
     try {
@@ -352,9 +364,34 @@ export function planAtCommit(commit: string, target: { stack: string } | { confi
         fs.mkdirSync(tree);
         const t = spawnSync("tar", ["-xf", archive, "-C", tree], { encoding: "utf8" });
         if (t.status !== 0) throw new PlanRefused(`--diff: unpacking ${commit} failed: ${t.stderr}`, []);
-        // A committed node_modules (a symlink, say) is replaced: the base runs on this checkout's packages.
+        // A committed node_modules (a symlink, say) is replaced. The base runs on this checkout's packages when
+        // it locks the same ones; a base that locks others (before an SDK upgrade, say: its planner checks the
+        // exact @pulumi/pulumi it was written for) gets its own, installed from its lockfile.
         fs.rmSync(path.join(tree, "node_modules"), { recursive: true, force: true });
-        fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"), "dir");
+        const lock = (root: string) => {
+            const f = path.join(root, "package-lock.json");
+            return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
+        };
+        if (lock(tree) !== undefined && lock(tree) !== lock(repoRoot)) {
+            process.stderr.write(
+                `--diff: ${commit.slice(0, 12)} locks other packages: installing them (npm ci)\n`,
+            );
+            const npm = spawnSync(
+                "npm",
+                ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"],
+                {
+                    cwd: tree,
+                    encoding: "utf8",
+                    maxBuffer: 64 * 1024 * 1024,
+                },
+            );
+            if (npm.status !== 0) {
+                const why = (npm.stderr || String(npm.error ?? "")).trim().split("\n").slice(-10).join("\n");
+                throw new PlanRefused(`--diff: npm ci for ${commit.slice(0, 12)} failed:\n${why}`, []);
+            }
+        } else {
+            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"), "dir");
+        }
         if ("stack" in target && !fs.existsSync(path.join(tree, `Pulumi.${target.stack}.yaml`))) {
             return { stack: target.stack, resources: [], policy: [] };
         }
@@ -365,15 +402,17 @@ export function planAtCommit(commit: string, target: { stack: string } | { confi
             encoding: "utf8",
             maxBuffer: 256 * 1024 * 1024,
         });
-        // Exit 2 (a mandatory violation) still printed the plan; the base's violations are part of the diff.
-        if (r.status !== 0 && r.status !== 2) {
+        // A mandatory violation still prints the plan (its exit code was 2 before tools/exitCodes.ts, 1 since);
+        // the base's violations are part of the diff. So the plan printed, not the exit code, says it worked.
+        const doc = r.status === 0 || r.status === 1 || r.status === 2 ? parsePlanDoc(r.stdout) : undefined;
+        if (doc === undefined) {
             const why = (r.stderr || String(r.error ?? "")).trim().split("\n").slice(0, 20).join("\n");
             throw new PlanRefused(
                 `--diff: the program at ${commit.slice(0, 12)} could not be planned:\n${why}`,
                 [],
             );
         }
-        return JSON.parse(r.stdout) as PlanDoc;
+        return doc;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 /**
  * For the plan process only (tools/plan.ts imports this first, before @pulumi/pulumi): defers the SDK modules a plan never calls. The SDK's
- * index loads the Automation API (which loads npm's arborist and pacote) and its runtime loads closure
+ * index loads the Automation API (in 3.248 with npm's arborist and pacote) and its runtime loads closure
  * serialization (which loads the TypeScript compiler), about a second of a small plan's start-up. Here each
  * stands in the module cache as a stand-in that loads the real module on first use, so nothing changes for a
  * program that does use them. These are SDK internals (package.json pins the SDK; tools/sdkInternals.ts):

@@ -144,6 +144,16 @@ export function stackConfigFromDocument(stack: string, doc: unknown, source: str
                 );
             }
             written.set(key, k);
+            // A value encrypted whole (`pulumi config set --secret clusters ...`): the CLI decrypts it for the
+            // program, the offline plan has no secrets provider to; its inside is not malformed, only unread.
+            if (key.startsWith(`${project.name}:`) && isSecureValue(v)) {
+                problems.push(
+                    `${source}: ${excerpt(key)} is encrypted as a whole (\`secure:\`), which the offline plan ` +
+                        "cannot read: it has no passphrase or secrets provider. `pulumi preview` decrypts it; " +
+                        "to plan offline, set the value in plain text and keep only its key material secret " +
+                        `(\`pulumi config set --secret --path '${key}...' < file\`)`,
+                );
+            }
             values[key] = toConfigString(v, () => secretKeys.add(key));
         }
         if (problems.length > 0) {
@@ -160,12 +170,16 @@ export function stackConfigFromDocument(stack: string, doc: unknown, source: str
 /** The top-level keys of a `Pulumi.<stack>.yaml` (Pulumi's project stack settings). */
 const stackFileKeys = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
 
+/** `{ secure: ... }`: a config value the CLI encrypted. */
+function isSecureValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).join() === "secure";
+}
+
 function toConfigString(value: unknown, onSecret: () => void): string {
     const opaque = (v: unknown): unknown => {
         if (Array.isArray(v)) return v.map(opaque);
         if (typeof v === "object" && v !== null) {
-            const keys = Object.keys(v);
-            if (keys.length === 1 && keys[0] === "secure") {
+            if (isSecureValue(v)) {
                 onSecret();
                 return redactedSecret;
             }
@@ -460,7 +474,9 @@ export function displayInputs(r: PlannedResource): Record<string, unknown> {
         if (Array.isArray(v)) return v.map(show);
         if (typeof v === "object" && v !== null) {
             const o = v as Record<string, unknown>;
-            if (o[sigKey] === secretSig) return redactedSecret;
+            // A secret whose value is not known yet stays "[unknown]": the SDK sends it wrapped as a secret
+            // in 3.276 (bare in 3.248), and a preview's "not known until apply" is what a reader needs.
+            if (o[sigKey] === secretSig) return o.value === unknownValue ? unknownMarker : redactedSecret;
             if (o[sigKey] === resourceSig) return o.urn;
             return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, show(x)]));
         }

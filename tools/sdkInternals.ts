@@ -9,7 +9,7 @@
 export const pinnedSdkSection = "README.md#why-pulumipulumi-is-pinned";
 
 /** The version the internals were checked against. */
-export const pinnedSdkVersion = "3.248.0";
+export const pinnedSdkVersion = "3.276.0";
 
 /** Wire-protocol markers the planner decodes (sdk/nodejs/runtime/rpc.ts). */
 export const wireMarkers = {

@@ -67,6 +67,7 @@ export async function runUnderLanguageHost(
         registerResourceHook: unimplemented,
         registerErrorHook: unimplemented,
         registerPackage: unimplemented,
+        existsResource: unimplemented,
         signalAndWaitForShutdown: unary(() => new emptyPb.Empty()),
     };
     server.addService(resourceGrpc.ResourceMonitorService, monitor);

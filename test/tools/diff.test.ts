@@ -296,7 +296,7 @@ describe("plan diff", () => {
                     ["--import", "tsx", "tools/plan.ts", "--stack", "dev", "--diff", "no-such-ref"],
                     { cwd: dir, encoding: "utf8" },
                 );
-                assert.equal(bad.status, 1);
+                assert.equal(bad.status, 2);
                 assert.equal(
                     bad.stderr,
                     'plan refused: --diff "no-such-ref": neither a file nor a git ref of this checkout\n',

@@ -10,6 +10,7 @@ import { commentMarker } from "../../tools/diff";
 import { stacksFound } from "../../tools/plan";
 import { repoRoot } from "../../tools/planner";
 import { pinnedSdkVersion } from "../../tools/sdkInternals";
+import { nodeVersionProblem, supportedNode } from "../../tools/nodeRuntime";
 
 interface Step {
     uses?: string;
@@ -58,7 +59,7 @@ describe("repository", () => {
                 plan,
                 /npm run -s plan -- --stack "\$STACK" --diff "\$BASE_SHA" > "plan-diff\/\$STACK\.md"/,
             );
-            assert.match(plan, /if \[ "\$STATUS" = 2 \]; then .* exit 2; fi/);
+            assert.match(plan, /if \[ "\$STATUS" = 1 \]; then .* exit 1; fi/);
         });
 
         it("pin the Pulumi CLI to the SDK's version and gate the real preview on its credentials", () => {
@@ -87,12 +88,82 @@ describe("repository", () => {
     });
 
     describe("Node.js", () => {
-        it("engines: the LTS lines every locked package allows; .nvmrc names one of them", () => {
+        it("engines: the supported LTS lines, stated once (tools/nodeRuntime.ts); .nvmrc names one of them", () => {
             const engines = (JSON.parse(read("package.json")) as { engines: { node: string } }).engines.node;
-            assert.equal(engines, "^20.19.0 || ^22.13.0 || >=24");
+            assert.equal(engines, supportedNode);
             const pack = JSON.parse(read("policies/package.json")) as { engines: { node: string } };
             assert.equal(pack.engines.node, engines);
             assert.equal(read(".nvmrc"), "24\n");
+        });
+
+        it("a Node.js outside engines is refused in one line naming the version and the fix", () => {
+            for (const v of ["v22.13.0", "v22.23.5", "v24.0.0", "v24.22.3", "v26.12.1"]) {
+                assert.equal(nodeVersionProblem(v), undefined, v);
+            }
+            for (const v of ["v18.20.8", "v20.20.2", "v22.12.0", "v23.11.1", "garbage"]) {
+                const p = nodeVersionProblem(v);
+                assert.ok(p !== undefined, v);
+                assert.ok(!p.includes("\n"), p);
+                assert.ok(p.includes(v) && p.includes(supportedNode) && p.includes("nvm install"), p);
+            }
+        });
+
+        it("every entry point checks it before anything else: the tools, the test tiers, npm test, index.ts", () => {
+            const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+            const tools = Object.values(scripts).flatMap((c) => [
+                ...c.matchAll(/node --import tsx (tools\/\w+\.ts)/g),
+            ]);
+            assert.ok(tools.length >= 5, String(tools.length));
+            for (const [, file] of tools) {
+                if (file === "tools/requireNode.ts") continue;
+                const firstImport = /^import .*$/m.exec(read(file!))?.[0];
+                assert.equal(firstImport, 'import "./requireNode";', file);
+            }
+            assert.match(scripts.test!, /^node --import tsx tools\/requireNode\.ts && /);
+            const mocharcs = fs.readdirSync(repoRoot).filter((f) => /^\.mocharc.*\.json$/.test(f));
+            assert.ok(mocharcs.length >= 5, mocharcs.join(", "));
+            for (const f of mocharcs) {
+                const opts = (JSON.parse(read(f)) as { "node-option": string[] })["node-option"];
+                assert.deepEqual(opts, ["import=tsx", "import=./tools/requireNode.ts"], f);
+            }
+            assert.match(
+                read("index.ts"),
+                /if \(nodeProblem !== undefined\) throw new pulumi\.RunError\(nodeProblem\);\n\nconst topology = loadTopology\(\);/,
+            );
+        });
+    });
+
+    describe("install scripts", () => {
+        it("allowScripts decides every locked package with one, so npm's warning means a new one appeared", () => {
+            // None is needed (README, "Install scripts"): esbuild's binary comes from its platform package,
+            // protobufjs' only checks its CLI, @pulumi/kubernetes' would ask a Pulumi CLI for its plugin.
+            const lock = JSON.parse(read("package-lock.json")) as {
+                packages: Record<string, { hasInstallScript?: boolean }>;
+            };
+            const withScripts = Object.entries(lock.packages)
+                .filter(([, p]) => p.hasInstallScript === true)
+                .map(([k]) => k.replace(/^.*node_modules\//, ""))
+                .sort();
+            const pkg = JSON.parse(read("package.json")) as { allowScripts?: Record<string, boolean> };
+            assert.deepEqual(pkg.allowScripts, Object.fromEntries(withScripts.map((k) => [k, false])));
+            const pack = JSON.parse(read("policies/package.json")) as {
+                allowScripts?: Record<string, boolean>;
+            };
+            assert.deepEqual(pack.allowScripts, { protobufjs: false });
+        });
+    });
+
+    describe("hints", () => {
+        it("no fix hint puts key material or a kubeconfig on a command line: they read standard input", () => {
+            const dirs = ["stacks", "components", "policies", "tools", "tools/verify", "tools/clusters"];
+            const offenders = dirs.flatMap((d) =>
+                fs
+                    .readdirSync(path.join(repoRoot, d))
+                    .filter((f) => f.endsWith(".ts") && /\$\(cat /.test(read(`${d}/${f}`)))
+                    .map((f) => `${d}/${f}`),
+            );
+            assert.deepEqual(offenders, []);
+            assert.match(read("stacks/validate.ts"), /--path '\$\{p\}' < key\.pem/);
         });
     });
 
