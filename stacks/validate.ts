@@ -494,7 +494,7 @@ function readCa(
     }
     const protect = r.boolean(ca, "protect", path, false);
 
-    const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' "$(cat key.pem)"\``;
+    const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' < key.pem\``;
     const root = readCertificates(r, ca, "rootCert", path, false, "the root's certificate");
     const rootCertPem = root?.pem;
     const rootCert = root?.certs[0];
@@ -818,6 +818,14 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         const name = nameOf(c);
         return c && configValue(c, "role") === "primary" && typeof name === "string" ? [name] : [];
     });
+    // Which clusters get an east-west gateway (stacks/mesh.ts): every one in a multi-network mesh, else only
+    // the primaries that serve remotes. A NodePort gateway's address is asked of those only.
+    const networksGiven = new Set(objs.flatMap((c) => (c ? [configValue(c, "network")] : [])));
+    const servingPrimaries = new Set(
+        objs.flatMap((c) => (c && configValue(c, "role") === "remote" ? [configValue(c, "primary")] : [])),
+    );
+    const getsEastWestGateway = (name: string | undefined) =>
+        networksGiven.size > 1 || (name !== undefined && servingPrimaries.has(name));
     // Names that are themselves invalid are reported on their own line, not offered as a fix.
     const primaryHint = primaries.filter(isDnsLabel).join(", ") || "none";
     const firstIndex = new Map<string, number>();
@@ -943,7 +951,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
                 "kubeconfig",
                 path,
                 raw.secret.clusters,
-                `set it with \`pulumi config set --secret --path '${path}.kubeconfig' "$(cat kubeconfig.yaml)"\``,
+                `set it with \`pulumi config set --secret --path '${path}.kubeconfig' < kubeconfig.yaml\``,
             );
             // Kubeconfigs are not compared: secret values are opaque to the offline plan, all alike.
             if (kubeconfig !== undefined) access = { kind: "kubeconfig", kubeconfig };
@@ -972,7 +980,11 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         const eastWest = ew.settings;
         const inherited = (origin: string) => (origin.startsWith(meshPath) ? ` (set in \`${origin}\`)` : "");
         if (eastWest.serviceType === "NodePort") {
-            if (eastWest.address === undefined && configValue(ewRaw, "address") === undefined) {
+            if (
+                eastWest.address === undefined &&
+                configValue(ewRaw, "address") === undefined &&
+                getsEastWestGateway(name)
+            ) {
                 r.fail(
                     `${path}.eastWest.address`,
                     "required when the east-west gateway is a NodePort; set it to a node address the other clusters reach",

@@ -10,6 +10,8 @@
  * Sizes: full meshes of 2 to 100 primaries, one primary with 1 to 99 remotes, and a regional mesh of five
  * primaries with ten remotes each; all multi-network, with global services, an external service and ingress.
  */
+import "./requireNode";
+import { exitCode, exitCodesHelp, wantsHelp } from "./exitCodes";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -135,7 +137,27 @@ export interface BenchArgs {
 
 const benchUsage =
     "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
-    "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional";
+    "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional; --help for more";
+
+/** The `--help` text. */
+export const benchHelp = [
+    "npm run bench -- [--quick] [--runs <n>] [--only <shape>:<clusters>[:per-reader][,...]] [--floor-like-plan]",
+    "                 [--write-readme]",
+    "",
+    "Times the offline plan of generated meshes (the plan process from spawn to exit, and its peak resident",
+    "memory) beside the SDK's floor (an empty program under the same mock runtime); medians of the runs.",
+    "",
+    "  --quick            the small sizes only",
+    "  --runs <n>         runs per size (default 3)",
+    "  --only <sizes>     e.g. multi-primary:50,primary-remote:10:per-reader; shapes: multi-primary,",
+    "                     primary-remote, regional (clusters a multiple of the region size)",
+    "  --floor-like-plan  run the floor as the plan runs (no stack traces, no source maps)",
+    "  --write-readme     rewrite README.md's Scale table (needs the full bench)",
+    "  -h, --help         this text",
+    "",
+    exitCodesHelp,
+    "",
+].join("\n");
 
 /** Parses the bench's command line; throws with the usage on anything it does not know. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -349,8 +371,7 @@ function benchSize(size: Size, args: BenchArgs, label: string, tmp: string): Row
     };
 }
 
-function main(): void {
-    const args = parseBenchArgs(process.argv.slice(2));
+function main(args: BenchArgs): void {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
     try {
         const rows = args.sizes.map((s, i) => benchSize(s, args, `${i + 1}/${args.sizes.length}`, tmp));
@@ -372,10 +393,22 @@ function main(): void {
 }
 
 if (require.main === module) {
+    const argv = process.argv.slice(2);
+    if (wantsHelp(argv)) {
+        process.stdout.write(benchHelp);
+        process.exit(exitCode.done);
+    }
+    let args: BenchArgs;
     try {
-        main();
+        args = parseBenchArgs(argv);
+    } catch (e) {
+        process.stderr.write(`bench refused: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(exitCode.refused);
+    }
+    try {
+        main(args);
     } catch (e) {
         process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exit(1);
+        process.exit(exitCode.failed);
     }
 }

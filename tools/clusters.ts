@@ -7,9 +7,11 @@
  * `D/kubeconfig` (one admin context per cluster, named as the cluster); the processes keep running, their logs
  * under D. `down` stops them all.
  *
- * Exit codes: 0 done; 1 it failed (a process did not come up); 2 the command was refused (bad input, a
+ * Exit codes (tools/exitCodes.ts, as every command): 0 done; 1 it failed (a process did not come up); 2 the command was refused (bad input, a
  * directory in use, no Go toolchain); nothing is left running after 1 or 2.
  */
+import "./requireNode";
+import { exitCode, exitCodesHelp } from "./exitCodes";
 import * as path from "node:path";
 import { ClustersRefused, ensureBinaries } from "./clusters/build";
 import { down, up } from "./clusters/local";
@@ -69,11 +71,11 @@ export async function main(
         args = parseArgs(argv);
     } catch (e) {
         err(`clusters: ${(e as Error).message}\n`);
-        return 2;
+        return exitCode.refused;
     }
     if (args.command === "help") {
-        out(usage + "\n");
-        return 0;
+        out(`${usage}\n\n${exitCodesHelp}\n`);
+        return exitCode.done;
     }
     const log = (s: string) => err(`clusters: ${s}\n`);
     try {
@@ -95,11 +97,11 @@ export async function main(
         } else {
             await down(args.dir!, log);
         }
-        return 0;
+        return exitCode.done;
     } catch (e) {
         const refused = e instanceof ClustersRefused;
         err(`clusters ${args.command} ${refused ? "refused" : "failed"}: ${(e as Error).message}\n`);
-        return refused ? 2 : 1;
+        return refused ? exitCode.refused : exitCode.failed;
     }
 }
 

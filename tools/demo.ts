@@ -5,9 +5,11 @@
  * verify` against the live mesh, and says what was created per cluster and where to look.
  * `npm run demo -- down` stops the clusters and removes everything the demo made.
  *
- * Exit codes (as every command here): 0 done; 1 it failed; 2 refused before anything started (no Go, not
+ * Exit codes (tools/exitCodes.ts, as every command): 0 done; 1 it failed; 2 refused before anything started (no Go, not
  * root, a demo already running).
  */
+import "./requireNode";
+import { exitCode, exitCodesHelp } from "./exitCodes";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -166,16 +168,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         args = parse(argv);
     } catch (e) {
         process.stderr.write(`demo: ${(e as Error).message}\n`);
-        return 2;
+        return exitCode.refused;
     }
     if (args.command === "help") {
-        process.stdout.write(usage + "\n");
-        return 0;
+        process.stdout.write(`${usage}\n\n${exitCodesHelp}\n`);
+        return exitCode.done;
     }
     try {
         if (args.command === "down") await demoDown(args.dir);
         else await demoUp(args.dir);
-        return 0;
+        return exitCode.done;
     } catch (e) {
         const refused = e instanceof ClustersRefused;
         process.stderr.write(`demo ${refused ? "refused" : "failed"}: ${(e as Error).message}\n`);
@@ -183,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             process.stderr.write(
                 `the clusters keep running for a look; stop them with npm run demo -- down\n`,
             );
-        return refused ? 2 : 1;
+        return refused ? exitCode.refused : exitCode.failed;
     }
 }
 

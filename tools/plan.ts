@@ -3,11 +3,13 @@
  * Evaluates the program for a stack config under Pulumi's mock monitor in preview mode: no cluster, no Pulumi
  * CLI, no credentials. `--help` says it all.
  *
- * Exit codes: 0 the plan was made; 1 the config or the command line was refused (every problem on stderr);
- * 2 a mandatory policy violation.
+ * Exit codes (tools/exitCodes.ts, as every command): 0 planned; 1 a mandatory policy violation (the plan is
+ * still printed); 2 the config or the command line was refused (every problem on stderr).
  */
 // First: before anything loads @pulumi/pulumi (and only when this file is the program, not for tests).
+import "./requireNode";
 import "./lazySdk";
+import { exitCode, exitCodesHelp } from "./exitCodes";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { diffPlans, planAtCommit, PlanDoc, readPlanDoc, renderDiffMarkdown, resolveCommit } from "./diff";
@@ -80,8 +82,7 @@ export function helpText(): string {
         "  --policy-config <file>  policy levels and settings (default: policies/config.<stack>.json if present)",
         "  -h, --help              this text",
         "",
-        "Exit codes: 0 planned; 1 the command line or the config was refused (every problem on stderr);",
-        "2 a mandatory policy violation (the plan is still printed).",
+        exitCodesHelp,
         "",
     ].join("\n");
 }
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
         const args = parseArgs(process.argv.slice(2));
         if (args.help) {
             process.stdout.write(helpText());
-            return 0;
+            return exitCode.done;
         }
         if (args.stack !== undefined) {
             const file = path.join(repoRoot, `Pulumi.${args.stack}.yaml`);
@@ -276,11 +277,11 @@ async function main(): Promise<number> {
         } else {
             process.stdout.write(renderTree(result) + "\n" + renderViolations(violations));
         }
-        return violations.some((v) => v.level === "mandatory") ? 2 : 0;
+        return violations.some((v) => v.level === "mandatory") ? exitCode.failed : exitCode.done;
     } catch (e) {
         if (e instanceof PlanRefused || e instanceof PolicyConfigError) {
             process.stderr.write(`plan refused: ${e.message}\n`);
-            return 1;
+            return exitCode.refused;
         }
         throw e;
     }
@@ -294,7 +295,7 @@ if (require.main === module) {
         (code) => process.stdout.write("", () => process.exit(code)),
         (e: unknown) => {
             process.stderr.write(`plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
-            process.exit(1);
+            process.exit(exitCode.failed);
         },
     );
 }

@@ -3,9 +3,11 @@
  * against the topology it was applied from. Each cluster is read through its own access (context or
  * kubeconfig); every check prints ✔ or ✖ with what was expected, what was found and, on ✖, a hint.
  *
- * Exit codes: 0 every check passed; 1 a check failed (or `--wait` ran out); 2 the command or the config was
- * refused (nothing was checked).
+ * Exit codes (tools/exitCodes.ts, as every command): 0 every check passed; 1 a check failed (or `--wait` ran
+ * out); 2 the command or the config was refused (nothing was checked).
  */
+import "./requireNode";
+import { exitCode, exitCodesHelp, wantsHelp } from "./exitCodes";
 import { allPassed, CheckResult, Connect, runChecks } from "./verify/checks";
 import {
     loadFileConfig,
@@ -17,7 +19,25 @@ import {
 } from "./verify/config";
 import { kubeClient, kubeConfigForContext, kubeConfigFromText } from "./verify/kube";
 
-const usage = "usage: npm run verify -- (--stack <name> | --config <file>) [--json] [--wait <duration>]";
+const usage =
+    "usage: npm run verify -- (--stack <name> | --config <file>) [--json] [--wait <duration>]; --help for more";
+
+/** The `--help` text. */
+export const verifyHelp = [
+    "npm run verify -- (--stack <name> | --config <file>) [--json] [--wait <duration>]",
+    "",
+    "Checks a live mesh against the topology it was applied from: each cluster through its own access (context",
+    "or kubeconfig), one line per check (✔ or ✖, what was expected and found, a hint on ✖), then a summary.",
+    "",
+    "  --stack <name>     a stack of this project: its config as the Pulumi CLI reads it (secrets decrypted)",
+    "  --config <file>    any file shaped like a stack file (kubeconfigs in it in plain text), instead of --stack",
+    "  --json             the results as JSON",
+    "  --wait <duration>  check again every 5 s until every check passes or the time runs out (30s, 10m, 1m30s)",
+    "  -h, --help         this text",
+    "",
+    exitCodesHelp,
+    "",
+].join("\n");
 
 interface Args {
     stack?: string;
@@ -108,6 +128,10 @@ export interface VerifyIo {
 
 /** The command; returns the exit code. */
 export async function verify(argv: readonly string[], io: VerifyIo): Promise<number> {
+    if (wantsHelp(argv)) {
+        io.out(verifyHelp);
+        return exitCode.done;
+    }
     let args: Args;
     let config: VerifyConfig;
     try {
@@ -119,7 +143,7 @@ export async function verify(argv: readonly string[], io: VerifyIo): Promise<num
     } catch (e) {
         if (!(e instanceof VerifyRefused)) throw e;
         io.err(`verify refused: ${e.message}\n${e.problems.map((p) => `  - ${p}\n`).join("")}`);
-        return 2;
+        return exitCode.refused;
     }
     for (const n of config.notes) io.err(n + "\n");
     const connect = connectFor(config);
@@ -144,7 +168,7 @@ export async function verify(argv: readonly string[], io: VerifyIo): Promise<num
     else io.out(renderReport(results));
     if (args.waitMs !== undefined && !allPassed(results))
         io.err(`verify: still failing when --wait ran out\n`);
-    return allPassed(results) ? 0 : 1;
+    return allPassed(results) ? exitCode.done : exitCode.failed;
 }
 
 if (require.main === module) {
@@ -155,7 +179,7 @@ if (require.main === module) {
         (code) => process.exit(code),
         (e: unknown) => {
             process.stderr.write(`verify failed: ${e instanceof Error ? e.message : String(e)}\n`);
-            process.exit(1);
+            process.exit(exitCode.failed);
         },
     );
 }

@@ -450,7 +450,7 @@ const refused: Record<string, Row[]> = {
             secret: { mesh: true },
             errors: [
                 `${M}.ca.intermediates.cluster1.key: required; set it with \`pulumi config set --secret --path ` +
-                    `'${M}.ca.intermediates.cluster1.key' "$(cat key.pem)"\``,
+                    `'${M}.ca.intermediates.cluster1.key' < key.pem\``,
             ],
         },
         {
@@ -857,6 +857,35 @@ describe("input hardening (issue 9): the whole program", () => {
                         'Pulumi.t.yaml: config keys "istio-multicluster:mesh" and "mesh" are both ' +
                             '"istio-multicluster:mesh"; keep one of them',
                     ]);
+                    return true;
+                },
+            );
+        });
+
+        it("a whole value encrypted (`pulumi config set --secret clusters`): unread offline, not malformed", () => {
+            const secure = { secure: "v1:AAAAAAAAAAAAAAAA:c2VjcmV0LWNpcGhlcnRleHQtbm90LWVjaG9lZA==" };
+            assert.throws(
+                () =>
+                    stackConfigFromDocument(
+                        "t",
+                        {
+                            config: {
+                                "istio-multicluster:mesh": mesh(),
+                                "istio-multicluster:clusters": secure,
+                            },
+                        },
+                        "Pulumi.t.yaml",
+                    ),
+                (e: unknown) => {
+                    assert.ok(e instanceof PlanRefused);
+                    assert.deepEqual(e.problems, [
+                        'Pulumi.t.yaml: "istio-multicluster:clusters" is encrypted as a whole (`secure:`), which ' +
+                            "the offline plan cannot read: it has no passphrase or secrets provider. `pulumi " +
+                            "preview` decrypts it; to plan offline, set the value in plain text and keep only its " +
+                            "key material secret (`pulumi config set --secret --path " +
+                            "'istio-multicluster:clusters...' < file`)",
+                    ]);
+                    assert.ok(!e.message.includes(secure.secure.slice(3, 12)), e.message);
                     return true;
                 },
             );

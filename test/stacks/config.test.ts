@@ -111,7 +111,7 @@ describe("loadTopology", () => {
             assert.deepEqual(e.problems, [
                 `istio-multicluster:clusters[0].kubeconfig: holds key material in plain text; set it with ` +
                     `\`pulumi config set --secret --path 'istio-multicluster:clusters[0].kubeconfig' ` +
-                    `"$(cat kubeconfig.yaml)"\``,
+                    `< kubeconfig.yaml\``,
             ]);
         });
 

@@ -26,7 +26,7 @@ const C = "istio-multicluster:clusters";
 const dnsLabel =
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 const exactVersion = "an exact version such as 1.30.3 (no ranges, no `latest`)";
-const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' "$(cat key.pem)"\``;
+const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' < key.pem\``;
 
 /** primary cluster1 on network1, remote cluster2 on network2: valid; rows change one thing. */
 const twoClusters = (): ClusterDoc[] => topologies.primaryRemoteMultiNetwork().clusters;
@@ -248,7 +248,7 @@ const refused: Row[] = [
         secret: { clusters: false },
         errors: [
             `${C}[0].kubeconfig: holds key material in plain text; set it with ` +
-                `\`pulumi config set --secret --path '${C}[0].kubeconfig' "$(cat kubeconfig.yaml)"\``,
+                `\`pulumi config set --secret --path '${C}[0].kubeconfig' < kubeconfig.yaml\``,
         ],
     },
     {
@@ -606,6 +606,21 @@ describe("validateTopology", () => {
                 );
             });
         }
+
+        it("NodePort on one network: an address only where a gateway is made (a primary serving remotes)", () => {
+            const nodePort = mesh({ eastWest: { serviceType: "NodePort" } });
+            // Two primaries, no remote: no east-west gateway anywhere, so no address is asked for.
+            accept(rawConfig(nodePort, [primary("cluster1"), primary("cluster2")]));
+            // cluster1 serves cluster2: its gateway exposes istiod and needs an address; the remote's does not.
+            const served = [primary("cluster1"), remote("cluster2", "cluster1"), primary("cluster3")];
+            const refused = validateTopology(rawConfig(nodePort, served));
+            assert.deepEqual(refused.ok ? [] : refused.errors, [
+                `${C}[0].eastWest.address: required when the east-west gateway is a NodePort; set it to a node ` +
+                    `address the other clusters reach`,
+            ]);
+            served[0] = { ...served[0]!, eastWest: { address: "10.0.0.2" } };
+            accept(rawConfig(nodePort, served));
+        });
 
         it("applies the defaults: trust domain, CA (generated, 3650/730 days, RSA 4096), LoadBalancer", () => {
             const topology = accept(rawConfig(mesh(), twoClusters()));

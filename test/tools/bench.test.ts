@@ -120,7 +120,7 @@ describe("bench", () => {
         it("refuses what it does not know, and a README table from less than the full bench", () => {
             const usage =
                 "usage: npm run bench -- [--quick] [--runs <n>=3] [--only <shape>:<clusters>[:per-reader][,...]] " +
-                "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional";
+                "[--floor-like-plan] [--write-readme]; shapes: multi-primary, primary-remote, regional; --help for more";
             const cases: [string[], string][] = [
                 [["--fast"], `unknown argument "--fast". ${usage}`],
                 [["--runs", "0"], `--runs needs a count. ${usage}`],

@@ -686,7 +686,7 @@ describe("verify", function () {
             out: "",
             err:
                 "verify refused: give exactly one of --stack and --config; usage: npm run verify -- " +
-                "(--stack <name> | --config <file>) [--json] [--wait <duration>]\n",
+                "(--stack <name> | --config <file>) [--json] [--wait <duration>]; --help for more\n",
         });
         assert.equal(
             (await run(["--config", devFile, "--wait", "soon"])).err,
