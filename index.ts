@@ -35,7 +35,7 @@ import { observabilityNames, observabilityPlan, uiAccess } from "./stacks/observ
 import { meshTelemetry } from "./stacks/telemetry";
 import { ClusterSpec } from "./stacks/topology";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
-import { nodeVersionProblem } from "./tools/nodeRuntime";
+import { nodeVersionProblem } from "./stacks/nodeRuntime";
 
 // On a Node.js the SDK does not support, one line under the CLI (a RunError prints no stack) before any work.
 const nodeProblem = nodeVersionProblem(process.version);

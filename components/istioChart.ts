@@ -16,7 +16,7 @@ export interface IstioChartArgs {
     readonly istio: Pick<IstioSettings, "version" | "charts">;
     /** The release namespace: pass the Namespace's name output so the release waits for it. */
     readonly namespace: pulumi.Input<string>;
-    /** Chart values, typed by the caller against components/chartValues.ts. */
+    /** Chart values, typed by the caller against stacks/chartValues/. */
     readonly values: pulumi.Input<Record<string, unknown>>;
 }
 

@@ -9,10 +9,13 @@
  */
 import { parseCidr, parseQuantity } from "./checks";
 import type * as k8s from "@pulumi/kubernetes";
-import type { GatewayValues, IstiodValues } from "../components/chartValues";
+import type { GatewayValues } from "./chartValues/gateway";
+import type { IstiodValues } from "./chartValues/istiod";
 import { composeMesh } from "./mesh";
 import { istioNamespace, managedByLabel } from "./names";
-import { ClusterSpec, projectName, ResourceSettings, Topology, WorkloadSettings } from "./topology";
+import { ClusterSpec, projectName, ResourceSettings, WorkloadSettings } from "./core";
+import type { CoreTopology } from "./core";
+import type { IngressSettings } from "./traffic";
 import { eastWestSelector, releaseNames } from "./values";
 
 /** The config key this module reads. */
@@ -93,7 +96,7 @@ function describe(v: unknown): string {
  */
 export function validateHardening(
     raw: unknown,
-    topology: Topology | undefined,
+    topology: HardeningInput | undefined,
 ): { settings?: HardeningSettings; errors: string[] } {
     const errors: string[] = [];
     const path = hardeningKey;
@@ -199,7 +202,7 @@ export function validateHardening(
 
 function checkNeed(
     settings: HardeningSettings,
-    topology: Topology | undefined,
+    topology: HardeningInput | undefined,
     errors: string[],
 ): { settings?: HardeningSettings; errors: string[] } {
     if (!topology) return { settings, errors };
@@ -278,7 +281,13 @@ function component(
 }
 
 /** The components in a cluster's istio-system and their peak requests (chart defaults where config is silent). */
-export function clusterNeed(topology: Topology, clusterName: string): ClusterNeed {
+/** What hardening reads of the topology: the core, its own section and where ingress gateways run. */
+export interface HardeningInput extends CoreTopology {
+    readonly hardening?: HardeningSettings;
+    readonly traffic?: { readonly ingress?: IngressSettings };
+}
+
+export function clusterNeed(topology: HardeningInput, clusterName: string): ClusterNeed {
     const plan = composeMesh(topology).clusters.find((p) => p.cluster.name === clusterName)!;
     const parts: ComponentNeed[] = [];
     if (plan.cluster.role === "primary")
@@ -436,7 +445,7 @@ const cpuText = (m: number) => (m % 1000 === 0 ? String(m / 1000) : `${m}m`);
 const memText = (b: number) => `${Math.ceil(b / mib)}Mi`;
 
 /** Everything `full`/`light` hardening puts in each cluster; empty lists with `off`. */
-export function hardeningPlan(topology: Topology): ClusterHardening[] {
+export function hardeningPlan(topology: HardeningInput): ClusterHardening[] {
     const s = topology.hardening ?? defaultHardening;
     const mesh = composeMesh(topology);
     return mesh.clusters.map((plan): ClusterHardening => {

@@ -1,7 +1,7 @@
 /**
  * What to build, derived from the topology: a pure function, so every topology rule is cheap to test.
  */
-import { ClusterSpec, isMultiNetwork, Topology } from "./topology";
+import { ClusterSpec, CoreTopology, isMultiNetwork } from "./core";
 
 /** What one cluster gets. */
 export interface ClusterPlan {
@@ -37,7 +37,7 @@ export interface MeshPlan {
  *   through it (15443, AUTO_PASSTHROUGH); in a single-network mesh pods reach each other directly, so only
  *   primaries that serve remotes need one.
  */
-export function composeMesh(topology: Topology): MeshPlan {
+export function composeMesh(topology: CoreTopology): MeshPlan {
     const multiNetwork = isMultiNetwork(topology);
     const primaries = topology.clusters.filter((c) => c.role === "primary");
     const clusters = topology.clusters.map((cluster): ClusterPlan => {

@@ -1,7 +1,7 @@
 /**
  * Names, labels and annotations that Istio reads: pure functions of the topology.
  */
-import { ClusterSpec, projectName } from "./topology";
+import { ClusterSpec, projectName } from "./core";
 
 /** The label on every object this program creates outside a chart, so `kubectl get -l` finds them. */
 export const managedByLabel: Readonly<Record<string, string>> = {

@@ -32,7 +32,8 @@ import {
 import { IstioObject } from "./istioObjects";
 import { injectionLabel, managedByLabel } from "./names";
 import { principal } from "./security";
-import { ClusterSpec, projectName, ResourceSettings, Topology } from "./topology";
+import { ClusterSpec, projectName, ResourceSettings } from "./core";
+import type { CoreTopology } from "./core";
 
 /** The config key this module reads. */
 export const observabilityKey = `${projectName}:observability`;
@@ -642,7 +643,15 @@ function allow(
  * The Istio objects of the observability namespace, the same in every primary: STRICT mTLS, and who may call
  * what. An ALLOW policy with rules denies everything else to the pods it selects; with none, everything.
  */
-export function observabilityIstioObjects(topology: Topology, s: ObservabilitySettings): IstioObject[] {
+/** What the observability feature reads of the topology: the core and its own section. */
+export interface ObservabilityInput extends CoreTopology {
+    readonly observability?: ObservabilitySettings;
+}
+
+export function observabilityIstioObjects(
+    topology: ObservabilityInput,
+    s: ObservabilitySettings,
+): IstioObject[] {
     const ns = s.namespace;
     const td = topology.mesh.trustDomain;
     const hubPrometheus = principal(td, ns, observabilityNames.hubService);
@@ -717,7 +726,7 @@ export function observabilityIstioObjects(topology: Topology, s: ObservabilitySe
 }
 
 /** Everything observability puts in each cluster, in `istio-multicluster:clusters` order. */
-export function observabilityPlan(topology: Topology): ClusterObservability[] {
+export function observabilityPlan(topology: ObservabilityInput): ClusterObservability[] {
     const s = topology.observability;
     if (!s) return [];
     const names = topology.clusters.map((c) => c.name);
@@ -809,7 +818,9 @@ export interface UiAccess {
 }
 
 /** The port-forward command and URL of each UI the hub runs. */
-export function uiAccess(topology: Topology): Partial<Record<"prometheus" | "jaeger" | "grafana", UiAccess>> {
+export function uiAccess(
+    topology: ObservabilityInput,
+): Partial<Record<"prometheus" | "jaeger" | "grafana", UiAccess>> {
     const s = topology.observability;
     if (!s) return {};
     const hub = topology.clusters.find((c) => c.name === s.hub)!;

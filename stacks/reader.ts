@@ -14,7 +14,7 @@ import {
     nameLimits,
     parseQuantity,
 } from "./checks";
-import { ResourceSettings } from "./topology";
+import { ResourceSettings } from "./core";
 
 export const dnsLabelWhat =
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";

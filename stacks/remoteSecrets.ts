@@ -12,12 +12,9 @@
  * cluster side by side (README, "Remote secrets: two layouts").
  */
 
-/** The two layouts. */
-export const remoteSecretLayouts = ["per-cluster", "per-reader"] as const;
-/** One of the layouts. */
-export type RemoteSecretLayout = (typeof remoteSecretLayouts)[number];
-/** The layout when `mesh.remoteSecrets` is not set. */
-export const defaultRemoteSecretLayout: RemoteSecretLayout = "per-cluster";
+import { RemoteSecretLayout } from "./core";
+
+export { defaultRemoteSecretLayout, RemoteSecretLayout, remoteSecretLayouts } from "./core";
 
 /** The per-cluster Secret for `source`, as `istioctl create-remote-secret` names it. */
 export const perClusterSecretName = (source: string): string => `istio-remote-secret-${source}`;

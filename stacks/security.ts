@@ -19,7 +19,7 @@ import {
     isQualifiedName,
 } from "./checks";
 import { injectionLabel, istioNamespace, networkLabel } from "./names";
-import type { ClusterSpec, Topology } from "./topology";
+import type { ClusterSpec, CoreTopology } from "./core";
 
 /** An Istio security object as the Kubernetes API takes it. */
 export interface SecurityObject {
@@ -627,7 +627,13 @@ function allowPolicy(namespace: string, rule: AllowRule): SecurityObject {
  * root namespace, then per namespace its mTLS override, its allow-nothing policy and its allow rules. The same
  * list for every primary, by construction.
  */
-export function securityObjects(topology: Topology): readonly SecurityObject[] {
+/** What the security feature reads of the topology: the core, its own section and the namespaces. */
+export interface SecurityInput extends CoreTopology {
+    readonly namespaces: readonly MeshNamespace[];
+    readonly security: SecuritySettings;
+}
+
+export function securityObjects(topology: SecurityInput): readonly SecurityObject[] {
     const objects: SecurityObject[] = [peerAuthentication(istioNamespace, topology.security.mtls)];
     for (const ns of topology.namespaces) {
         if (ns.mtls !== undefined) objects.push(peerAuthentication(ns.name, ns.mtls));
@@ -645,7 +651,7 @@ export interface ClusterSecurity {
 }
 
 /** Per cluster, in topology order: every cluster gets every namespace; primaries get the same objects. */
-export function securityPlan(topology: Topology): readonly ClusterSecurity[] {
+export function securityPlan(topology: SecurityInput): readonly ClusterSecurity[] {
     const namespaces = topology.namespaces.map((ns) => namespaceMetadata(ns, topology.mesh.istio.revision));
     const objects = securityObjects(topology);
     return topology.clusters.map((cluster) => ({

@@ -8,7 +8,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { excerpt } from "./checks";
 import { injectionLabel } from "./names";
-import { projectName } from "./topology";
+import { projectName } from "./core";
 
 /** The config key this module reads. */
 export const smokeTestKey = `${projectName}:smokeTest`;

@@ -7,7 +7,7 @@
  * Pure: the istiod values and the Telemetry object are functions of the settings (stacks/observability.ts reads
  * them), identical on every primary.
  */
-import type { IstiodValues } from "../components/chartValues";
+import type { IstiodValues } from "./chartValues/istiod";
 import type { IstioObject } from "./istioObjects";
 import { istioNamespace } from "./names";
 import type { ObservabilitySettings } from "./observability";

@@ -16,7 +16,7 @@
  *   once it has ejected unhealthy endpoints. Every DestinationRule here carries outlier detection.
  * - `topology.istio.io/cluster` is set by Istio on every endpoint, so a subset can select a cluster.
  */
-import type { GatewayValues } from "../components/chartValues";
+import type { GatewayValues } from "./chartValues/gateway";
 import {
     annotationProblems,
     excerpt,
@@ -26,7 +26,7 @@ import {
     isQualifiedName,
     keyPath,
 } from "./checks";
-import type { ClusterSpec, EastWestSettings, ResourceSettings, ServiceType } from "./topology";
+import type { ClusterSpec, EastWestSettings, ResourceSettings, ServiceType } from "./core";
 
 /** The Kubernetes cluster DNS domain service hosts are qualified with. */
 export const clusterDomain = "cluster.local";

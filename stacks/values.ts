@@ -1,9 +1,11 @@
 /**
  * Helm values for each chart in each role: pure functions of the topology, typed against the charts'
- * own values (components/chartValues.ts) so that a misspelt key does not compile.
+ * own values (stacks/chartValues/) so that a misspelt key does not compile.
  */
-import type { BaseValues, GatewayValues, IstiodValues } from "../components/chartValues";
-import { ClusterSpec, EastWestSettings, IstioSettings, MeshSettings, WorkloadSettings } from "./topology";
+import type { BaseValues } from "./chartValues/base";
+import type { GatewayValues } from "./chartValues/gateway";
+import type { IstiodValues } from "./chartValues/istiod";
+import { ClusterSpec, EastWestSettings, IstioSettings, MeshSettings, WorkloadSettings } from "./core";
 import { isIpAddress } from "./checks";
 
 /** Istio's chart repository. */

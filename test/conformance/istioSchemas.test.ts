@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BaseValues, GatewayValues, IstiodValues } from "../../components/chartValues";
+import type { BaseValues } from "../../stacks/chartValues/base";
+import type { GatewayValues } from "../../stacks/chartValues/gateway";
+import type { IstiodValues } from "../../stacks/chartValues/istiod";
 import {
     chartDefaults,
     referenceDir,

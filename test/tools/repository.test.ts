@@ -10,7 +10,7 @@ import { commentMarker } from "../../tools/diff";
 import { stacksFound } from "../../tools/plan";
 import { repoRoot } from "../../tools/planner";
 import { pinnedSdkVersion } from "../../tools/sdkInternals";
-import { nodeVersionProblem, supportedNode } from "../../tools/nodeRuntime";
+import { nodeVersionProblem, supportedNode } from "../../stacks/nodeRuntime";
 
 interface Step {
     uses?: string;
@@ -88,7 +88,7 @@ describe("repository", () => {
     });
 
     describe("Node.js", () => {
-        it("engines: the supported LTS lines, stated once (tools/nodeRuntime.ts); .nvmrc names one of them", () => {
+        it("engines: the supported LTS lines, stated once (stacks/nodeRuntime.ts); .nvmrc names one of them", () => {
             const engines = (JSON.parse(read("package.json")) as { engines: { node: string } }).engines.node;
             assert.equal(engines, supportedNode);
             const pack = JSON.parse(read("policies/package.json")) as { engines: { node: string } };

@@ -1,0 +1,165 @@
+/**
+ * The core of the topology: the mesh (identity, Istio release, CA, control plane, east-west defaults) and its
+ * clusters (roles, networks, access). It knows no feature: each feature module (security, traffic,
+ * observability, hardening, smoke test) owns its section's types and reads this core; stacks/topology.ts
+ * composes them into the program's `Topology`. Nothing here imports a feature.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** The Pulumi project name: the prefix of every config key this program reads. */
+export const projectName = "istio-multicluster";
+
+/** The two layouts of remote secrets (`mesh.remoteSecrets`; stacks/remoteSecrets.ts derives them). */
+export const remoteSecretLayouts = ["per-cluster", "per-reader"] as const;
+/** One of the layouts. */
+export type RemoteSecretLayout = (typeof remoteSecretLayouts)[number];
+/** The layout when `mesh.remoteSecrets` is not set. */
+export const defaultRemoteSecretLayout: RemoteSecretLayout = "per-cluster";
+
+/** A cluster runs its own control plane (`primary`) or is served by a primary's (`remote`). */
+export type ClusterRole = "primary" | "remote";
+
+/** How the east-west gateway's Service is exposed. */
+export type ServiceType = "LoadBalancer" | "NodePort";
+
+/** The Istio release installed in every cluster. */
+export interface IstioSettings {
+    /** Exact semver (`1.30.3`), used for every chart in every cluster. */
+    readonly version: string;
+    /** Revision (`1-30-3`); when set, every chart, label and exposure uses it. */
+    readonly revision?: string;
+    /**
+     * Whether the `default` revision tag points at the revision in every cluster (`mesh.istio.defaultTag`).
+     * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.
+     */
+    readonly defaultTag?: boolean;
+    /**
+     * Where the charts come from (`mesh.istio.charts`): absent, Istio's repository; an `https://` or
+     * `oci://` address, a mirror of it; otherwise a local directory with `base`, `istiod` and `gateway`.
+     */
+    readonly charts?: string;
+}
+
+/** An intermediate CA brought from outside for one primary. */
+export interface ExternalIntermediate {
+    /** The intermediate certificate (PEM). */
+    readonly certPem: string;
+    /** The intermediate's private key (PEM), always a secret. */
+    readonly keyPem: pulumi.Output<string>;
+    /** Certificates between the intermediate and the root (PEM), if any. */
+    readonly chainPem?: string;
+}
+
+/**
+ * Where the mesh's root of trust comes from.
+ * - `generated`: root and intermediates are made with `@pulumi/tls`.
+ * - `external-root`: the root certificate and key come from secret config; intermediates are made here.
+ * - `external-intermediates`: the root certificate and every primary's intermediate come from config;
+ *   the root key never enters the program or its state.
+ */
+export type CaMode = "generated" | "external-root" | "external-intermediates";
+
+/** The mesh's certificate authority settings (defaults follow Istio's own cert tooling). */
+export interface CaSettings {
+    readonly mode: CaMode;
+    /** Root validity; default 3650 days. */
+    readonly rootValidityDays: number;
+    /** Intermediate validity; default 730 days, always shorter than the root's. */
+    readonly intermediateValidityDays: number;
+    /** Hours before expiry at which `pulumi up` renews a generated certificate; default 720 (30 days). */
+    readonly earlyRenewalHours: number;
+    /** RSA key size of generated keys; default 4096. */
+    readonly rsaBits: number;
+    /** Whether the PKI resources are `protect`ed (prod: true). */
+    readonly protect: boolean;
+    /** The root certificate (PEM) in the external modes. */
+    readonly rootCertPem?: string;
+    /** The root key (PEM) in `external-root` mode, always a secret. */
+    readonly rootKeyPem?: pulumi.Output<string>;
+    /** Per primary cluster name, in `external-intermediates` mode. */
+    readonly intermediates: Readonly<Record<string, ExternalIntermediate>>;
+}
+
+/** Replicas or autoscaling, plus disruption and resource settings, for a Deployment a chart renders. */
+export interface WorkloadSettings {
+    /** A fixed replica count; cannot be combined with `autoscale`. */
+    readonly replicas?: number;
+    /** Horizontal autoscaling bounds; cannot be combined with `replicas`. */
+    readonly autoscale?: { readonly min: number; readonly max: number };
+    /** Whether a PodDisruptionBudget is rendered. */
+    readonly pdb?: boolean;
+    /** Container resources. */
+    readonly resources?: ResourceSettings;
+}
+
+/** Container resource requests and limits, as Kubernetes quantities. */
+export interface ResourceSettings {
+    readonly requests?: { readonly cpu?: string; readonly memory?: string };
+    readonly limits?: { readonly cpu?: string; readonly memory?: string };
+}
+
+/** How one cluster's east-west gateway is exposed. */
+export interface EastWestSettings extends WorkloadSettings {
+    /** Default `LoadBalancer`. */
+    readonly serviceType: ServiceType;
+    /** `loadBalancerSourceRanges` of the gateway Service. */
+    readonly sourceRanges?: readonly string[];
+    /** Extra annotations on the gateway Service (an internal load balancer, for instance). */
+    readonly serviceAnnotations?: Readonly<Record<string, string>>;
+    /** A fixed reachable address (IP or hostname); no waiting for a load balancer. */
+    readonly address?: string;
+}
+
+/** Mesh-wide settings. */
+export interface MeshSettings {
+    readonly meshId: string;
+    readonly trustDomain: string;
+    /** Trust domains istiod treats as its own (`istio-multicluster:security.trustDomainAliases`); absent: none. */
+    readonly trustDomainAliases?: readonly string[];
+    readonly istio: IstioSettings;
+    readonly ca: CaSettings;
+    readonly controlPlane: WorkloadSettings;
+    /** `mesh.remoteSecrets` (stacks/remoteSecrets.ts); absent: `per-cluster`. */
+    readonly remoteSecrets?: RemoteSecretLayout;
+}
+
+/** How the program reaches one cluster's API server. Exactly one of the two. */
+export type ClusterAccess =
+    | { readonly kind: "context"; readonly context: string }
+    | { readonly kind: "kubeconfig"; readonly kubeconfig: pulumi.Output<string> };
+
+/** One cluster of the mesh. */
+export interface ClusterSpec {
+    /** DNS-1123 label, unique; the Istio cluster ID. */
+    readonly name: string;
+    readonly role: ClusterRole;
+    /** For a remote: the primary whose control plane serves it. */
+    readonly primary?: string;
+    /** The Istio network; undefined when the mesh names no networks. */
+    readonly network?: string;
+    /**
+     * The locality region of the cluster's nodes (their `topology.kubernetes.io/region` label), which locality
+     * failover and distribution name; undefined when not declared.
+     */
+    readonly region?: string;
+    /** The zone of the cluster's nodes (`topology.kubernetes.io/zone`), if declared; only with `region`. */
+    readonly zone?: string;
+    readonly access: ClusterAccess;
+    /** The API server address other clusters use to read this one. */
+    readonly apiServer?: string;
+    /** East-west gateway settings (mesh defaults merged with this cluster's overrides). */
+    readonly eastWest: EastWestSettings;
+    /** Index of this cluster in `istio-multicluster:clusters`, for messages. */
+    readonly index: number;
+}
+
+/** The part of a topology every feature reads: the mesh and its clusters. */
+export interface CoreTopology {
+    readonly mesh: MeshSettings;
+    readonly clusters: readonly ClusterSpec[];
+}
+
+/** True when the clusters span more than one network. */
+export function isMultiNetwork(topology: CoreTopology): boolean {
+    return new Set(topology.clusters.map((c) => c.network)).size > 1;
+}
