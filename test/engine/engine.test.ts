@@ -340,10 +340,14 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                     .map((f) => fs.readFileSync(path.join(stack().pkiDir, f), "utf8").split("\n")[1]!),
             ];
             assert.ok(secrets.length >= 5, "tokens and keys to look for");
+            // Files the run wrote, not the repository's own sources that the project directory links to (Node 24's
+            // recursive readdir follows those links; Node 20's did not).
+            const workDir = fs.realpathSync(stack().workDir);
             const files = fs
                 .readdirSync(stack().workDir, { recursive: true, withFileTypes: true })
                 .filter((d) => d.isFile() && !d.parentPath.startsWith(stack().pkiDir))
-                .map((d) => path.join(d.parentPath, d.name));
+                .map((d) => path.join(d.parentPath, d.name))
+                .filter((f) => fs.realpathSync(f).startsWith(workDir + path.sep));
             const texts: [string, string][] = [
                 ["stack export", exported],
                 ["CLI output", stack().transcript()],

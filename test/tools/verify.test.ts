@@ -698,11 +698,9 @@ describe("verify", function () {
         assert.equal(
             r.err,
             `verify refused: stack "${path.basename(bad).replace(/^Pulumi\.|\.yaml$/g, "")}": the configuration ` +
-                "describes no possible mesh (2 problem(s))\n" +
+                "describes no possible mesh (1 problem(s))\n" +
                 `  - istio-multicluster:clusters[0].name: "Cluster_1" is not a DNS-1123 label (lower-case letters, ` +
-                "digits and '-', starting and ending with a letter or digit)\n" +
-                "  - istio-multicluster:clusters[0].eastWest.address: required when the east-west gateway is a " +
-                "NodePort; set it to a node address the other clusters reach\n",
+                "digits and '-', starting and ending with a letter or digit)\n",
         );
     });
 
