@@ -7,16 +7,22 @@
  * only answers registrations the way a preview does: inputs come back as outputs, and every output the
  * program did not set itself is unknown until apply.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeStack from "@pulumi/pulumi/runtime/stack";
-import * as YAML from "yaml";
-import { didYouMean, excerpt } from "../stacks/checks";
 import { assertSdkInternals } from "./sdkInternals";
+import { PlanRefused, projectSettings, redactedSecret, repoRoot, StackConfig } from "./stackFile";
 
-/** The repository root (the parent of tools/). */
-export const repoRoot = path.resolve(__dirname, "..");
+export {
+    aliasLoop,
+    loadConfigFile,
+    loadStackFile,
+    PlanRefused,
+    redactedSecret,
+    repoRoot,
+    StackConfig,
+    stackConfigFromDocument,
+} from "./stackFile";
 
 /**
  * SDK internals the planner needs and the SDK's typings do not declare: the active monitor (to record what
@@ -36,17 +42,8 @@ const sigKey = "4dabf18193072939515e22adb298388d";
 const secretSig = "1b47061264138c4ac30d75fd1eb44270";
 const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
 
-/** Shown in place of a secret value, and given to the program for a `secure:` config value. */
-export const redactedSecret = "[secret]";
 /** Shown in place of a value that is unknown until apply. */
 export const unknownMarker = "[unknown]";
-
-/** A stack configuration: flat Pulumi config keys and which of them are secret. */
-export interface StackConfig {
-    readonly stack: string;
-    readonly values: Readonly<Record<string, string>>;
-    readonly secretKeys: readonly string[];
-}
 
 /** One resource as the engine received it. */
 export interface PlannedResource {
@@ -80,142 +77,6 @@ export interface Plan {
     readonly outputs: Record<string, unknown>;
     /** Milliseconds the program took to run. */
     readonly millis: number;
-}
-
-/** The configuration problem the program refused, with every line the validator reported. */
-export class PlanRefused extends Error {
-    constructor(
-        message: string,
-        public readonly problems: readonly string[],
-    ) {
-        super(message);
-        this.name = "PlanRefused";
-    }
-}
-
-/** Reads the project name and project-level config defaults from Pulumi.yaml. */
-function projectSettings(): { name: string; config: Record<string, unknown> } {
-    const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
-        name: string;
-        config?: Record<string, unknown>;
-    };
-    return { name: doc.name, config: doc.config ?? {} };
-}
-
-/**
- * Turns a stack config document (the content of `Pulumi.<stack>.yaml`) into flat config the way the CLI
- * does: keys without a namespace get the project's, objects become JSON, and any key holding a `secure:`
- * value anywhere inside becomes a secret key whose secure values are opaque.
- */
-export function stackConfigFromDocument(stack: string, doc: unknown, source: string): StackConfig {
-    const project = projectSettings();
-    const values: Record<string, string> = {};
-    const secretKeys = new Set<string>();
-    const qualify = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
-    for (const [k, v] of Object.entries(project.config)) {
-        const value = typeof v === "object" && v !== null && "value" in v ? v.value : v;
-        if (value !== undefined) values[qualify(k)] = toConfigString(value, () => undefined);
-    }
-    if (doc !== null && doc !== undefined) {
-        if (typeof doc !== "object" || Array.isArray(doc))
-            throw new PlanRefused(`${source}: not a YAML map`, []);
-        const problems: string[] = [];
-        for (const key of Object.keys(doc)) {
-            if (stackFileKeys.includes(key)) continue;
-            const near = didYouMean(key, stackFileKeys);
-            problems.push(
-                `${source}: ${excerpt(key)} is not a key of a stack file; ` +
-                    (near ? `did you mean \`${near}\`?` : `its keys are: ${stackFileKeys.join(", ")}`),
-            );
-        }
-        const config = Object.hasOwn(doc, "config") ? ((doc as { config?: unknown }).config ?? {}) : {};
-        if (typeof config !== "object" || config === null || Array.isArray(config)) {
-            throw new PlanRefused(`${source}: \`config\` must be a map`, []);
-        }
-        // `mesh` and `istio-multicluster:mesh` are one key to Pulumi: given both, which one wins is not defined.
-        const written = new Map<string, string>();
-        for (const [k, v] of Object.entries(config as Record<string, unknown>)) {
-            const key = qualify(k);
-            const other = written.get(key);
-            if (other !== undefined) {
-                problems.push(
-                    `${source}: config keys ${excerpt(other)} and ${excerpt(k)} are both ${excerpt(key)}; ` +
-                        `keep one of them`,
-                );
-            }
-            written.set(key, k);
-            // A value encrypted whole (`pulumi config set --secret clusters ...`): the CLI decrypts it for the
-            // program, the offline plan has no secrets provider to; its inside is not malformed, only unread.
-            if (key.startsWith(`${project.name}:`) && isSecureValue(v)) {
-                problems.push(
-                    `${source}: ${excerpt(key)} is encrypted as a whole (\`secure:\`), which the offline plan ` +
-                        "cannot read: it has no passphrase or secrets provider. `pulumi preview` decrypts it; " +
-                        "to plan offline, set the value in plain text and keep only its key material secret " +
-                        `(\`pulumi config set --secret --path '${key}...' < file\`)`,
-                );
-            }
-            values[key] = toConfigString(v, () => secretKeys.add(key));
-        }
-        if (problems.length > 0) {
-            throw new PlanRefused(
-                `${source} is not a stack file Pulumi reads as meant:\n` +
-                    problems.map((p) => `  - ${p}`).join("\n"),
-                problems,
-            );
-        }
-    }
-    return { stack, values, secretKeys: [...secretKeys].sort() };
-}
-
-/** The top-level keys of a `Pulumi.<stack>.yaml` (Pulumi's project stack settings). */
-const stackFileKeys = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
-
-/** `{ secure: ... }`: a config value the CLI encrypted. */
-function isSecureValue(v: unknown): boolean {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).join() === "secure";
-}
-
-function toConfigString(value: unknown, onSecret: () => void): string {
-    const opaque = (v: unknown): unknown => {
-        if (Array.isArray(v)) return v.map(opaque);
-        if (typeof v === "object" && v !== null) {
-            if (isSecureValue(v)) {
-                onSecret();
-                return redactedSecret;
-            }
-            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, opaque(x)]));
-        }
-        return v;
-    };
-    const v = opaque(value);
-    return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-/** Loads `Pulumi.<stack>.yaml` from the repository root. */
-export function loadStackFile(stack: string): StackConfig {
-    const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file))
-        throw new PlanRefused(`no stack file ${path.relative(process.cwd(), file)}`, []);
-    return loadConfigFile(file, stack);
-}
-
-/** Loads any stack config file of the same shape. */
-export function loadConfigFile(file: string, stack?: string): StackConfig {
-    let doc: unknown;
-    try {
-        // Pulumi reads stack files with Go's YAML v3, which resolves `<<` merge keys; so does the plan.
-        doc = YAML.parse(fs.readFileSync(file, "utf8"), { merge: true });
-    } catch (e) {
-        // The parser's first line says what and where; the code frame after it would echo the file's text.
-        throw new PlanRefused(`${file}: ${(e as Error).message.split("\n")[0]}`, []);
-    }
-    const name =
-        stack ??
-        path
-            .basename(file)
-            .replace(/^Pulumi\./, "")
-            .replace(/\.ya?ml$/, "");
-    return stackConfigFromDocument(name, doc, file);
 }
 
 interface ProtoMap<V> {
