@@ -195,6 +195,62 @@ export function canonicalAddress(address: string): string {
 }
 
 /**
+ * A duration as Istio reads one (Go's `time.ParseDuration`, the API's `Duration` in YAML): one or more
+ * decimal numbers, each with a unit (`h`, `m`, `s`, `ms`, `us`, `µs`, `ns`), such as `5s`, `1m30s`, `1.5h` or
+ * `500ms`. Its length in milliseconds; undefined when `s` is not one.
+ */
+export function istioDurationMs(s: string): number | undefined {
+    if (!/^(?:[0-9]+(?:\.[0-9]+)?(?:h|m|s|ms|us|µs|ns))+$/.test(s)) return undefined;
+    const unitMs: Record<string, number> = {
+        h: 3600e3,
+        m: 60e3,
+        s: 1e3,
+        ms: 1,
+        us: 1e-3,
+        µs: 1e-3,
+        ns: 1e-6,
+    };
+    let ms = 0;
+    for (const [, n, unit] of s.matchAll(/([0-9]+(?:\.[0-9]+)?)(h|ms|m|s|us|µs|ns)/g))
+        ms += Number(n) * unitMs[unit!]!;
+    return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * A Prometheus duration (`15s`, `1h30m`, `15d`, `2w`, `1y`: whole numbers, units from largest to smallest);
+ * its length in milliseconds, undefined when `s` is not one.
+ */
+export function prometheusDurationMs(s: string): number | undefined {
+    const m = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(s);
+    if (!m || s === "") return undefined;
+    const unitMs = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
+    const ms = m.slice(1).reduce((sum, n, i) => sum + Number(n ?? 0) * unitMs[i]!, 0);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** A length of time as a reader says it (`1h`, `10d`), for bounds in messages. */
+export const durationBounds = {
+    /** Outlier detection's interval and ejection time (Istio wants at least 1ms). */
+    outlier: { minMs: 1, maxMs: 24 * 3600e3, text: "from 1ms to 24h" },
+    /** A connection timeout. */
+    connect: { minMs: 1, maxMs: 3600e3, text: "from 1ms to 1h" },
+    /** How often Prometheus scrapes. */
+    scrape: { minMs: 1e3, maxMs: 3600e3, text: "from 1s to 1h" },
+    /** How long Prometheus keeps samples. */
+    retention: { minMs: 3600e3, maxMs: 10 * 365 * 86400e3, text: "from 1h to 10y" },
+} as const;
+
+/**
+ * A quantity as written in YAML, as text: YAML reads `cpu: 1`, a quota of `16` or `memory: 129e6` as numbers,
+ * which Kubernetes takes as the quantities `1`, `16` and `129e6`. Undefined for anything else (including the
+ * non-finite `.nan` and `.inf`), which the caller refuses.
+ */
+export function quantityText(raw: unknown): string | undefined {
+    if (typeof raw === "number") return Number.isFinite(raw) ? String(raw) : undefined;
+    return typeof raw === "string" ? raw : undefined;
+}
+
+/**
  * A Kubernetes quantity, by the API's grammar: an optionally signed decimal number, then a binary suffix
  * (Ki..Ei), a decimal suffix (n, u, m, k, M..E) or a decimal exponent (`e3`, `E-2`). `1`, `0.5`, `129e6`,
  * `1Pi` and `500m` are quantities; `1.5.1`, `2GB` and `1e` are not. Undefined when `s` is not one, else its
@@ -235,7 +291,18 @@ export function looksLikeSecret(s: string): boolean {
         /PRIVATE KEY/.test(s) ||
         /\b(client-key-data|client-certificate-data|token|password|auth-provider)\s*:/i.test(s) ||
         /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/.test(s) ||
-        /\bapiVersion\s*:/.test(s)
+        /\bapiVersion\s*:/.test(s) ||
+        // An HTTP credential: `Bearer <token>`, `Basic <base64>`.
+        /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/i.test(s) ||
+        // A user and password in a URL (`https://user:pass@host`).
+        /[a-z][a-z0-9+.-]{0,31}:\/\/[^/\s@]{0,256}:[^/\s@]{0,256}@/i.test(s) ||
+        // A credential in a query (`?token=`, `&access_token=`, `X-Amz-Signature=`, ...).
+        /[?&][a-z0-9_-]{0,32}(token|secret|password|passwd|signature|sig|key|auth)[a-z0-9_-]{0,32}=/i.test(
+            s,
+        ) ||
+        // (Every repetition is bounded: these run on values of any length, and must stay linear.)
+        // Well-known token shapes: AWS access key IDs, GitHub and Slack tokens.
+        /\b(AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/.test(s)
     );
 }
 
@@ -307,6 +374,33 @@ export function didYouMean(word: string, allowed: readonly string[]): string | u
  * The problems of an annotations map, each as [config path, message]: keys Kubernetes accepts, string values,
  * no key material, within the 256 KiB Kubernetes allows in all. One rule for every annotation map in config.
  */
+/**
+ * Why a namespace the program creates for one of its own parts (the smoke test, observability) cannot be
+ * `ns`: one that exists in every cluster or that Istio or Kubernetes own. Creating it fails ("already
+ * exists"), and a destroy would try to delete it.
+ */
+export function sharedNamespaceProblem(ns: string): string | undefined {
+    if (ns === "default")
+        return "is Kubernetes' `default` namespace, which every cluster has and the program cannot create (a destroy would try to delete it); name one of its own";
+    if (ns === "istio-system" || ns.startsWith("kube-")) return "is a system namespace; name one of its own";
+    return undefined;
+}
+
+/**
+ * Why an annotation value cannot be written: key material or anything that looks like a credential.
+ * Annotations are plain text to anyone who can read the object, and sit in the plan and the state.
+ */
+export function annotationValueProblem(v: string): string | undefined {
+    if (/PRIVATE KEY-----/.test(v))
+        return "holds a private key (not shown); key material never goes in an annotation";
+    if (looksLikeSecret(v))
+        return (
+            "holds what looks like a credential (a token, a password or a key; not shown); an annotation is " +
+            "readable by anyone who can read its object: give the credential to its consumer as a Secret"
+        );
+    return undefined;
+}
+
 export function annotationProblems(m: Readonly<Record<string, unknown>>, path: string): [string, string][] {
     const problems: [string, string][] = [];
     let size = 0;
@@ -320,11 +414,8 @@ export function annotationProblems(m: Readonly<Record<string, unknown>>, path: s
         }
         if (typeof v !== "string") {
             problems.push([keyPath(path, k), `must be a string, got ${excerpt(v)}; quote it in YAML`]);
-        } else if (/PRIVATE KEY-----/.test(v)) {
-            problems.push([
-                keyPath(path, k),
-                "holds a private key (not shown); key material never goes in an annotation",
-            ]);
+        } else if (annotationValueProblem(v) !== undefined) {
+            problems.push([keyPath(path, k), annotationValueProblem(v)!]);
         } else {
             size += k.length + v.length;
         }

@@ -7,7 +7,7 @@
  * and the objects are functions of the topology, so the exact objects are cheap to test; the component
  * (components/hardening.ts) only creates them in the right cluster.
  */
-import { parseCidr, parseQuantity } from "./checks";
+import { excerpt, parseCidr, parseQuantity, quantityText } from "./checks";
 import type * as k8s from "@pulumi/kubernetes";
 import type { GatewayValues } from "./chartValues/gateway";
 import type { IstiodValues } from "./chartValues/istiod";
@@ -84,11 +84,8 @@ export function bytesOf(q: string): number | undefined {
 
 const mib = 2 ** 20;
 
-function describe(v: unknown): string {
-    if (Array.isArray(v)) return `a list of ${v.length}`;
-    if (typeof v === "object" && v !== null) return "a map";
-    return JSON.stringify(v) ?? String(v);
-}
+// Values are shown as every section shows them: excerpted, anything that looks like a credential withheld.
+const describe = excerpt;
 
 /**
  * Validates `istio-multicluster:hardening`. With the rest of the topology (undefined while it is refused), it
@@ -134,16 +131,16 @@ export function validateHardening(
                 if (!["cpu", "memory", "pods"].includes(k))
                     errors.push(`${path}.quota.${k}: unknown key; allowed keys are: cpu, memory, pods`);
             }
-            if (qo.cpu !== undefined && (typeof qo.cpu !== "string" || milliCpu(qo.cpu) === undefined))
+            // `cpu: 16` is a YAML number, and the quantity 16 to Kubernetes: read as its text.
+            const cpu = quantityText(qo.cpu);
+            const memory = quantityText(qo.memory);
+            if (qo.cpu !== undefined && (cpu === undefined || !(milliCpu(cpu)! > 0)))
                 errors.push(
-                    `${path}.quota.cpu: ${describe(qo.cpu)} is not a CPU quantity such as 8 or 4500m`,
+                    `${path}.quota.cpu: ${describe(qo.cpu)} is not a CPU quantity above 0 such as 8 or 4500m`,
                 );
-            if (
-                qo.memory !== undefined &&
-                (typeof qo.memory !== "string" || bytesOf(qo.memory) === undefined)
-            )
+            if (qo.memory !== undefined && (memory === undefined || !(bytesOf(memory)! > 0)))
                 errors.push(
-                    `${path}.quota.memory: ${describe(qo.memory)} is not a memory quantity such as 32Gi`,
+                    `${path}.quota.memory: ${describe(qo.memory)} is not a memory quantity above 0 such as 32Gi`,
                 );
             if (
                 qo.pods !== undefined &&
@@ -152,7 +149,11 @@ export function validateHardening(
                 errors.push(
                     `${path}.quota.pods: must be a whole number of at least 1, got ${describe(qo.pods)}`,
                 );
-            quota = qo;
+            quota = {
+                ...qo,
+                ...(cpu !== undefined ? { cpu } : {}),
+                ...(memory !== undefined ? { memory } : {}),
+            };
         }
     }
     if (

@@ -22,12 +22,15 @@
 import { dnsLabelWhat, exactSemver, Obj, prune, Reader, readResources } from "./reader";
 import {
     checkApiServer,
+    durationBounds,
     excerpt,
     isDnsLabel,
     isDnsSubdomain,
     isObject,
     nameLimits,
     parseQuantity,
+    prometheusDurationMs,
+    sharedNamespaceProblem,
 } from "./checks";
 import { IstioObject } from "./istioObjects";
 import { injectionLabel, managedByLabel } from "./names";
@@ -227,8 +230,8 @@ export function validateObservability(
     const namespace =
         r.matching(raw, "namespace", path, false, isDnsLabel, dnsLabelWhat) ?? defaultObservabilityNamespace;
     const takenBy = ctx.takenNamespaces.get(namespace);
-    if (namespace === "istio-system" || namespace.startsWith("kube-")) {
-        r.fail(`${path}.namespace`, `${excerpt(namespace)} is a system namespace; use one of its own`);
+    if (sharedNamespaceProblem(namespace) !== undefined) {
+        r.fail(`${path}.namespace`, `${excerpt(namespace)} ${sharedNamespaceProblem(namespace)!}`);
     } else if (takenBy !== undefined) {
         r.fail(
             `${path}.namespace`,
@@ -344,11 +347,33 @@ function readMetrics(
     const m = r.object(raw, "metrics", path) ?? {};
     r.knownKeys(m, p, metricsKeys);
     const enabled = r.boolean(m, "enabled", p, true);
-    const duration = (key: string, fallback: string) =>
-        r.matching(m, key, p, false, isDuration, "a Prometheus duration such as 15s, 6h or 15d") ?? fallback;
-    const scrapeInterval = duration("scrapeInterval", "15s");
-    const retention = duration("retention", "24h");
-    const hubRetention = duration("hubRetention", "15d");
+    const duration = (
+        key: string,
+        fallback: string,
+        bounds: { minMs: number; maxMs: number; text: string },
+    ) => {
+        const v = r.matching(m, key, p, false, isDuration, "a Prometheus duration such as 15s, 6h or 15d");
+        const ms = v === undefined ? undefined : prometheusDurationMs(v);
+        if (ms !== undefined && (ms < bounds.minMs || ms > bounds.maxMs)) {
+            r.fail(`${p}.${key}`, `${excerpt(v)} is out of range; use a duration ${bounds.text}`);
+        }
+        return v ?? fallback;
+    };
+    const scrapeInterval = duration("scrapeInterval", "15s", durationBounds.scrape);
+    const retention = duration("retention", "24h", durationBounds.retention);
+    const hubRetention = duration("hubRetention", "15d", durationBounds.retention);
+    // A sample kept for less than one scrape interval is gone before the next arrives.
+    for (const [key, kept] of [
+        ["retention", retention],
+        ["hubRetention", hubRetention],
+    ] as const) {
+        const [every, keep] = [prometheusDurationMs(scrapeInterval), prometheusDurationMs(kept)];
+        if (every !== undefined && keep !== undefined && every >= keep)
+            r.fail(
+                `${p}.scrapeInterval`,
+                `${excerpt(scrapeInterval)} is not shorter than ${key} ${excerpt(kept)}; scrape more often than samples are kept`,
+            );
+    }
     const hubStorage = r.string(m, "hubStorage", p, false, "");
     if (hubStorage !== undefined && !(parseQuantity(hubStorage)! > 0)) {
         r.fail(`${p}.hubStorage`, `${excerpt(hubStorage)} is not a storage size such as 50Gi`);

@@ -13,6 +13,7 @@ import {
     keyPath,
     nameLimits,
     parseQuantity,
+    quantityText,
 } from "./checks";
 import { ResourceSettings } from "./core";
 
@@ -229,10 +230,9 @@ export function readResources(
         for (const k of ["cpu", "memory"]) {
             const raw = configValue(q, k);
             if (raw === undefined) continue;
-            // YAML reads `cpu: 1` and `memory: 129e6` as numbers: Kubernetes takes both as quantities.
-            const text = typeof raw === "number" ? String(raw) : raw;
-            const value = typeof text === "string" ? parseQuantity(text) : undefined;
-            if (typeof text !== "string" || value === undefined) {
+            const text = quantityText(raw);
+            const value = text !== undefined ? parseQuantity(text) : undefined;
+            if (text === undefined || value === undefined) {
                 ok = false;
                 r.fail(
                     `${p}.${part}.${k}`,

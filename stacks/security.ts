@@ -10,6 +10,7 @@
  * their primary's istiod, which never reads Istio config from the remote.
  */
 import {
+    annotationValueProblem,
     didYouMean,
     excerpt,
     isDnsLabel,
@@ -208,8 +209,8 @@ class Problems {
                 );
             } else if (typeof x !== "string") {
                 this.fail(at, `must be a string, got ${excerpt(x)}; quote it in YAML`);
-            } else if (values === "annotation" && /PRIVATE KEY-----/.test(x)) {
-                this.fail(at, "holds a private key (not shown); key material never goes in an annotation");
+            } else if (values === "annotation" && annotationValueProblem(x) !== undefined) {
+                this.fail(at, annotationValueProblem(x)!);
             } else if (values === "label" && (x.length > 63 || !isLabelValue(x))) {
                 this.fail(
                     at,
@@ -225,6 +226,37 @@ const namespaceKeys = ["name", "labels", "annotations", "mtls", "denyByDefault",
 const ruleKeys = ["name", "selector", "from", "to"];
 const fromKeys = ["principals", "serviceAccounts", "namespaces"];
 const toKeys = ["methods", "paths", "ports"];
+
+/**
+ * What Istio would refuse or read otherwise in an AuthorizationPolicy path (`operation.paths`): a path matches
+ * exactly, by prefix (`/api/*`), by suffix (`*.html`), or anything (`*`); a `*` anywhere else is a literal
+ * character, not a wildcard. Path templates match whole segments: `{*}` one, `{**}` the rest (last only);
+ * the webhook refuses any other `{...}` (a named `{id}`), and a template beside a `*`.
+ */
+export function pathProblem(s: string): string | undefined {
+    if (!s.startsWith("/") && !s.startsWith("*")) return `${excerpt(s)} is not a path; start it with "/"`;
+    if (/[{}]/.test(s)) {
+        const segments = s.split("/");
+        const bad = segments.find((seg) => /[{}]/.test(seg) && seg !== "{*}" && seg !== "{**}");
+        if (bad !== undefined)
+            return (
+                `${excerpt(s)}: ${excerpt(bad)} is not a path template Istio takes; match one segment with {*} ` +
+                "and the rest with {**} (a named template such as {id} is refused)"
+            );
+        if (segments.slice(0, -1).includes("{**}"))
+            return `${excerpt(s)}: {**} matches the rest of a path, so it can only be the last segment`;
+        if (segments.some((seg) => seg.includes("*") && seg !== "{*}" && seg !== "{**}"))
+            return `${excerpt(s)}: a path template cannot also use a * prefix or suffix; use {*} or {**} segments`;
+        return undefined;
+    }
+    const stars = [...s].filter((c) => c === "*").length;
+    if (stars === 0 || s === "*") return undefined;
+    if (stars === 1 && (s.startsWith("*") || s.endsWith("*"))) return undefined;
+    return (
+        `${excerpt(s)}: Istio reads a * only as a whole path, a prefix (/api/*) or a suffix (*.html), once; ` +
+        "anywhere else it is a literal character. Use {*} for one segment in the middle (/api/{*}/x)"
+    );
+}
 
 /** Why a namespace name cannot be an application namespace, or undefined when it can. */
 function reservedNamespace(name: string): string | undefined {
@@ -521,9 +553,7 @@ function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined 
             ? undefined
             : `${excerpt(s)} is not an HTTP method; ${hint(s, httpMethods, "methods")}`,
     );
-    const paths = p.strings(to, "paths", path, (s) =>
-        s.startsWith("/") || s.startsWith("*") ? undefined : `${excerpt(s)} is not a path; start it with "/"`,
-    );
+    const paths = p.strings(to, "paths", path, pathProblem);
     let ports: number[] | undefined;
     if (to.ports !== undefined) {
         if (!Array.isArray(to.ports) || to.ports.length === 0) {

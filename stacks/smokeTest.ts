@@ -6,7 +6,7 @@
  * component (components/smokeTest.ts) only creates them in the right cluster in the right order.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { excerpt } from "./checks";
+import { excerpt, sharedNamespaceProblem } from "./checks";
 import { injectionLabel } from "./names";
 import { projectName } from "./core";
 
@@ -66,10 +66,8 @@ export function readSmokeTest(
         errors.push(
             `${path}.namespace: ${excerpt(namespace)} is not a DNS-1123 label; name a namespace such as smoke-test`,
         );
-    } else if (namespace === "istio-system" || namespace.startsWith("kube-")) {
-        errors.push(
-            `${path}.namespace: ${excerpt(namespace)} is a system namespace; pick one of the sample's own`,
-        );
+    } else if (sharedNamespaceProblem(namespace) !== undefined) {
+        errors.push(`${path}.namespace: ${excerpt(namespace)} ${sharedNamespaceProblem(namespace)!}`);
     }
     const known = clusters.join(", ") || "none";
     const pick = (key: "v1" | "v2", fallback: string | undefined): string | undefined => {
@@ -96,8 +94,11 @@ export function readSmokeTest(
         );
     }
     const timeout = o.timeoutMinutes ?? 10;
-    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1) {
-        errors.push(`${path}.timeoutMinutes: must be a whole number of at least 1, got ${excerpt(timeout)}`);
+    // A day at most: the job's activeDeadlineSeconds and `pulumi up` wait this long.
+    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 1440) {
+        errors.push(
+            `${path}.timeoutMinutes: must be a whole number from 1 to 1440 (a day), got ${excerpt(timeout)}`,
+        );
     }
     if (errors.length > 0 || o.enabled !== true) return { errors };
     return {

@@ -19,14 +19,18 @@
 import type { GatewayValues } from "./chartValues/gateway";
 import {
     annotationProblems,
+    durationBounds,
     excerpt,
     isIpAddress,
+    parseCidr,
+    istioDurationMs,
     isLabelValue,
     isObject,
     isQualifiedName,
     keyPath,
 } from "./checks";
 import type { ClusterSpec, EastWestSettings, ResourceSettings, ServiceType } from "./core";
+import { Reader, readResources } from "./reader";
 
 /** The Kubernetes cluster DNS domain service hosts are qualified with. */
 export const clusterDomain = "cluster.local";
@@ -201,7 +205,6 @@ const P = "istio-multicluster";
 const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const secretName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const duration = /^[0-9]+(ms|s|m|h)$/;
 const dnsLabelText =
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 /** Labels Istio refuses in `failoverPriority` beside `failover` (the region failover already orders by them). */
@@ -268,6 +271,21 @@ class Problems {
         return s;
     }
 
+    /** A duration Istio accepts (`5s`, `1m30s`, `500ms`) within `bounds`. */
+    duration(
+        v: unknown,
+        path: string,
+        bounds: { minMs: number; maxMs: number; text: string },
+    ): string | undefined {
+        if (v === undefined || v === null) return undefined;
+        const ms = typeof v === "string" ? istioDurationMs(v) : undefined;
+        if (ms === undefined)
+            return this.fail(path, `${excerpt(v)} is not a duration such as 5s, 500ms or 1m30s`);
+        if (ms < bounds.minMs || ms > bounds.maxMs)
+            return this.fail(path, `${excerpt(v)} is out of range; use a duration ${bounds.text}`);
+        return v as string;
+    }
+
     int(v: unknown, path: string, min: number, max: number): number | undefined {
         if (v === undefined) return undefined;
         if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
@@ -325,6 +343,16 @@ function prune<T extends object>(o: T): T {
 }
 
 /** `region`, `region/zone`, `region/zone/subzone`, each with an optional trailing `*` segment, or `*`. */
+/**
+ * Whether two localities can match one place: `region1/*` and `region1/zone1`, `*` and anything, `region1`
+ * and `region1/*` (a last `*` and a missing part both match every zone).
+ */
+export function localitiesOverlap(a: string, b: string): boolean {
+    const norm = (l: string) => l.replace(/(^|\/)\*$/, "");
+    const [x, y] = [norm(a), norm(b)];
+    return x === "" || y === "" || x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`);
+}
+
 function localityProblem(loc: string, regions: ReadonlySet<string>): string | undefined {
     if (loc === "*") return undefined;
     const parts = loc.split("/");
@@ -346,14 +374,14 @@ function readOutlier(p: Problems, v: unknown, path: string): OutlierDetection {
     if (!o) return outlierDetectionDefaults;
     p.keys(o, path, ["consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent"]);
     const d = outlierDetectionDefaults;
-    const what = "a duration such as 5s, 500ms or 1m";
     return {
         // 0 would switch ejection (and with it failover) off.
         consecutive5xxErrors:
             p.int(o.consecutive5xxErrors, `${path}.consecutive5xxErrors`, 1, 1000) ?? d.consecutive5xxErrors,
-        interval: p.string(o.interval, `${path}.interval`, duration, what) ?? d.interval,
+        interval: p.duration(o.interval, `${path}.interval`, durationBounds.outlier) ?? d.interval,
         baseEjectionTime:
-            p.string(o.baseEjectionTime, `${path}.baseEjectionTime`, duration, what) ?? d.baseEjectionTime,
+            p.duration(o.baseEjectionTime, `${path}.baseEjectionTime`, durationBounds.outlier) ??
+            d.baseEjectionTime,
         maxEjectionPercent:
             p.int(o.maxEjectionPercent, `${path}.maxEjectionPercent`, 1, 100) ?? d.maxEjectionPercent,
     };
@@ -372,12 +400,7 @@ function readPool(p: Problems, v: unknown, path: string): ConnectionPool | undef
     p.keys(o, path, [...ints, "connectTimeout"]);
     const out: Record<string, unknown> = {};
     for (const k of ints) out[k] = p.int(o[k], `${path}.${k}`, k === "maxRetries" ? 0 : 1, 2 ** 31 - 1);
-    out.connectTimeout = p.string(
-        o.connectTimeout,
-        `${path}.connectTimeout`,
-        duration,
-        "a duration such as 5s or 500ms",
-    );
+    out.connectTimeout = p.duration(o.connectTimeout, `${path}.connectTimeout`, durationBounds.connect);
     const pool = prune(out) as ConnectionPool;
     return Object.keys(pool).length > 0 ? pool : undefined;
 }
@@ -529,7 +552,16 @@ function readService(
                 if (problem) p.fail(`${dp}.from`, problem);
                 else if (froms.has(d.from))
                     p.fail(`${dp}.from`, `${excerpt(d.from)} is listed twice; one entry per locality`);
-                else from = d.from;
+                else {
+                    const over = [...froms].find((x) => localitiesOverlap(x, d.from as string));
+                    if (over !== undefined)
+                        p.fail(
+                            `${dp}.from`,
+                            `${excerpt(d.from)} overlaps ${excerpt(over)}: a caller in both would match two ` +
+                                "entries; make the localities disjoint (one region, zone or subzone each)",
+                        );
+                    else from = d.from;
+                }
                 froms.add(d.from);
             }
             const to = p.map(d.to, `${dp}.to`);
@@ -537,9 +569,18 @@ function readService(
             if (!to) return;
             let sum = 0;
             let ok = true;
+            const seen: string[] = [];
             for (const [loc, w] of Object.entries(to)) {
                 const problem = localityProblem(loc, regions);
+                const over = seen.find((x) => localitiesOverlap(x, loc));
                 if (problem) ok = p.refuse(`${dp}.to.${loc}`, problem);
+                else if (over !== undefined)
+                    ok = p.refuse(
+                        `${dp}.to.${loc}`,
+                        `overlaps ${excerpt(over)}: endpoints in both would be weighted twice; make the ` +
+                            "localities disjoint",
+                    );
+                seen.push(loc);
                 const weight = p.int(w, `${dp}.to.${loc}`, 1, 100);
                 if (weight === undefined) ok = false;
                 else sum += weight;
@@ -663,6 +704,12 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
     rawHosts?.forEach((h, j) => {
         const hp = `${path}.hosts[${j}]`;
         if (typeof h === "string" && isIpAddress(h)) {
+            // Istio checks a ServiceEntry host as DNS labels: an IPv6 literal (with its colons) is refused.
+            if (h.includes(":"))
+                return p.fail(
+                    hp,
+                    `${excerpt(h)} is an IPv6 address, which Istio does not take as a host; give the service a DNS name here and the address in \`endpoints\` with \`resolution: STATIC\``,
+                );
             if (resolution === "DNS")
                 return p.fail(
                     hp,
@@ -697,14 +744,17 @@ function readExternal(p: Problems, raw: unknown, i: number): ExternalService | u
         if (number !== undefined && ports.some((x) => x.number === number))
             return p.fail(`${pp}.number`, `${number} is listed twice; list each port once`);
         if (number !== undefined && protocol !== undefined) {
-            ports.push(
-                prune({
-                    number,
-                    name: portName ?? `${protocol.toLowerCase()}-${number}`,
-                    protocol,
-                    targetPort,
-                }),
-            );
+            // Given or derived (`<protocol>-<number>`), each name once: Istio refuses a ServiceEntry that
+            // repeats a port name.
+            const name = portName ?? `${protocol.toLowerCase()}-${number}`;
+            const same = ports.findIndex((x) => x.name === name);
+            if (same >= 0)
+                return p.fail(
+                    `${pp}.name`,
+                    `${excerpt(name)}${portName === undefined ? " (derived from protocol and number)" : ""} is ` +
+                        `also the name of ports[${same}]; give each port a name of its own`,
+                );
+            ports.push(prune({ number, name, protocol, targetPort }));
         }
     });
     let endpoints: string[] | undefined;
@@ -779,8 +829,6 @@ const gatewayKeys = [
     "pdb",
     "resources",
 ];
-const cidr =
-    /^(([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]+:[0-9a-fA-F:.]*\/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$/;
 
 function readIngress(
     p: Problems,
@@ -819,7 +867,7 @@ function readIngress(
     if (ranges) {
         sourceRanges = [];
         ranges.forEach((c, j) => {
-            if (typeof c !== "string" || !cidr.test(c))
+            if (typeof c !== "string" || parseCidr(c) === undefined)
                 return p.fail(`${path}.sourceRanges[${j}]`, `${excerpt(c)} is not a CIDR such as 10.0.0.0/8`);
             sourceRanges!.push(c);
         });
@@ -847,25 +895,11 @@ function readIngress(
     if (o.replicas !== undefined && o.autoscale !== undefined)
         p.fail(path, "`replicas` and `autoscale` cannot both be set; keep one");
     const pdb = o.pdb === undefined ? undefined : p.boolean(o.pdb, `${path}.pdb`);
-    let resources: ResourceSettings | undefined;
-    const res = p.map(o.resources, `${path}.resources`);
-    if (res) {
-        p.keys(res, `${path}.resources`, ["requests", "limits"]);
-        const quantity = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
-        for (const part of ["requests", "limits"] as const) {
-            const q = p.map(res[part], `${path}.resources.${part}`);
-            if (!q) continue;
-            p.keys(q, `${path}.resources.${part}`, ["cpu", "memory"]);
-            for (const k of ["cpu", "memory"])
-                p.string(
-                    q[k],
-                    `${path}.resources.${part}.${k}`,
-                    quantity,
-                    "a Kubernetes quantity such as 500m or 2Gi",
-                );
-        }
-        resources = res;
-    }
+    // The same reader as every other section's resources: quantities as Kubernetes parses them (`cpu: 1`,
+    // `129e6`, `1Pi`), requests not above limits.
+    const resourceReader = new Reader();
+    const resources: ResourceSettings | undefined = readResources(resourceReader, o, path);
+    p.errors.push(...resourceReader.errors);
 
     const hosts: IngressHost[] = [];
     p.list(o.hosts, `${path}.hosts`, "hosts")?.forEach((h, j) => {
@@ -985,6 +1019,16 @@ export function validateTraffic(
             );
         }
         ext.hosts.forEach((h, j) => {
+            // A MESH_EXTERNAL entry for a name of the cluster's own services would shadow that service.
+            const shadowed = services.find((g) =>
+                [`${g.name}.${g.namespace}.svc.cluster.local`, `${g.name}.${g.namespace}.svc`].includes(h),
+            );
+            if (shadowed || /\.svc(\.cluster\.local)?$/.test(h))
+                p.fail(
+                    `${P}:externalServices[${i}].hosts[${j}]`,
+                    `${excerpt(h)} is ${shadowed ? `the global service services[${shadowed.index}]` : "a name of the clusters' own Services"}` +
+                        "; an external service of that name would shadow it in the mesh: external hosts are names outside the clusters",
+                );
             const other = externalServices.find((x) => x.hosts.includes(h));
             if (other)
                 p.fail(

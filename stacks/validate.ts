@@ -116,11 +116,28 @@ export function rawConfigFrom(
 function parseConfigValue(text: string | undefined): unknown {
     if (text === undefined) return undefined;
     try {
-        return JSON.parse(text) as unknown;
+        return withoutNulls(JSON.parse(text) as unknown);
     } catch {
         // A scalar: the validator says what it should have been.
         return text;
     }
+}
+
+/**
+ * `null` means "not set" everywhere (README, "Configuration"): `services: null`, or `outlierDetection: ~`
+ * under a service, is the key left out. Entries of maps are dropped; items of lists stay (a list item of null
+ * is a mistake the section's reader names).
+ */
+export function withoutNulls(v: unknown): unknown {
+    if (v === null) return undefined;
+    if (Array.isArray(v)) return (v as unknown[]).map((x) => (x === null ? x : withoutNulls(x)));
+    if (typeof v === "object")
+        return Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+                .filter(([, x]) => x !== null)
+                .map(([k, x]) => [k, withoutNulls(x)]),
+        );
+    return v;
 }
 
 /** Either a topology or the full list of problems. */
@@ -1165,6 +1182,13 @@ export function chartSourceProblems(charts: string, version: string | undefined)
             if (url.username || url.password) {
                 return [
                     "a repository address must not carry a user or password; use a mirror that needs none here",
+                ];
+            }
+            if (url.search !== "" || url.hash !== "" || looksLikeSecret(charts)) {
+                // A token in a query (`?token=...`) would be in the stack file, the state and every plan.
+                return [
+                    "a repository address takes no query or fragment (they carry tokens; not shown); use a " +
+                        "mirror that needs none here",
                 ];
             }
         } catch {

@@ -904,6 +904,62 @@ describe("input hardening (issue 9): the whole program", () => {
             );
         });
 
+        it("a YAML alias inside its own anchor: refused naming the key, no stack overflow", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alias-loop-"));
+            try {
+                const file = path.join(dir, "Pulumi.loop.yaml");
+                const head = [
+                    "config:",
+                    "  istio-multicluster:mesh: { meshId: mesh1, istio: { version: 1.30.3 } }",
+                ];
+                const cases: [string[], string][] = [
+                    [
+                        [
+                            "  istio-multicluster:externalServices: &loop",
+                            "    - name: x",
+                            "      ports: *loop",
+                        ],
+                        "`istio-multicluster:externalServices` contains itself (at " +
+                            "`istio-multicluster:externalServices[0].ports`)",
+                    ],
+                    [
+                        ["  istio-multicluster:observability: &o { hub: cluster1, metrics: *o }"],
+                        "`istio-multicluster:observability` contains itself (at " +
+                            "`istio-multicluster:observability.metrics`)",
+                    ],
+                ];
+                for (const [lines, where] of cases) {
+                    fs.writeFileSync(file, [...head, ...lines, ""].join("\n"));
+                    assert.throws(
+                        () => loadConfigFile(file, "loop"),
+                        (e: unknown) => {
+                            assert.ok(e instanceof PlanRefused);
+                            assert.equal(
+                                e.message,
+                                `${file}: ${where} through a YAML alias (an *alias inside its own &anchor), which ` +
+                                    "has no end; write the value out, or anchor a part that does not contain the alias",
+                            );
+                            return true;
+                        },
+                    );
+                }
+                // An alias used twice without a loop is fine.
+                fs.writeFileSync(
+                    file,
+                    [
+                        ...head,
+                        "  istio-multicluster:clusters:",
+                        "    - &c { name: a, role: primary, context: a }",
+                        "    - { <<: *c, name: b, context: b }",
+                        "",
+                    ].join("\n"),
+                );
+                assert.equal(loadConfigFile(file, "loop").stack, "loop");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
         it("YAML merge keys are resolved as Pulumi's reader resolves them", async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "merge-"));
             try {

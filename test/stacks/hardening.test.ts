@@ -90,10 +90,23 @@ describe("hardening", () => {
                 { quota: { cpu: "lots", memory: "2x", pods: 0, gpus: 1 } },
                 [
                     `${key}.quota.gpus: unknown key; allowed keys are: cpu, memory, pods`,
-                    `${key}.quota.cpu: "lots" is not a CPU quantity such as 8 or 4500m`,
-                    `${key}.quota.memory: "2x" is not a memory quantity such as 32Gi`,
+                    `${key}.quota.cpu: "lots" is not a CPU quantity above 0 such as 8 or 4500m`,
+                    `${key}.quota.memory: "2x" is not a memory quantity above 0 such as 32Gi`,
                     `${key}.quota.pods: must be a whole number of at least 1, got 0`,
                 ],
+            ],
+            [
+                "quota values that are zero or not finite",
+                { quota: { cpu: 0, memory: ".inf" } },
+                [
+                    `${key}.quota.cpu: 0 is not a CPU quantity above 0 such as 8 or 4500m`,
+                    `${key}.quota.memory: ".inf" is not a memory quantity above 0 such as 32Gi`,
+                ],
+            ],
+            [
+                "a quota of NaN CPUs",
+                { quota: { cpu: Number.NaN } },
+                [`${key}.quota.cpu: NaN is not a CPU quantity above 0 such as 8 or 4500m`],
             ],
             [
                 "a quota where no quota is created",
@@ -432,6 +445,25 @@ describe("hardening", () => {
                 [c2!.networkPolicies, c2!.quota, c2!.limitRange, c2!.priorityClass, c2!.need.pods],
                 [[], undefined, undefined, undefined, 0],
             );
+        });
+
+        it("a quota written as YAML numbers (`cpu: 64`) is the same quota as the quantities' text", () => {
+            const plan = (quota: Record<string, unknown>) =>
+                hardeningPlan(
+                    topologyOf({
+                        ...rawConfig(mesh(), [primary("c1"), remote("c2", "c1")]),
+                        hardening: { quota },
+                    }),
+                )[0]!.quota!.spec.hard;
+            assert.deepEqual(
+                plan({ cpu: 64, memory: "256Gi", pods: 100 }),
+                plan({ cpu: "64", memory: "256Gi", pods: 100 }),
+            );
+            assert.deepEqual(plan({ cpu: 64, memory: 274877906944, pods: 100 }), {
+                "requests.cpu": "64",
+                "requests.memory": "262144Mi",
+                pods: "100",
+            });
         });
 
         it("light: the NetworkPolicies only; off: nothing", () => {

@@ -140,7 +140,7 @@ describe("stacks/observability", () => {
             [
                 "istio-system as the namespace",
                 { hub: "c1", namespace: "istio-system" },
-                [`${key}.namespace: "istio-system" is a system namespace; use one of its own`],
+                [`${key}.namespace: "istio-system" is a system namespace; name one of its own`],
             ],
             [
                 "sampling outside 0-100, an unknown backend",
@@ -225,7 +225,7 @@ describe("stacks/observability", () => {
                         "install whatever is newest when `pulumi up` runs, so pin one such as 29.27.0",
                     `${key}.charts.jaeger.version: "latest" is not an exact version; a range or tag would install ` +
                         "whatever is newest when `pulumi up` runs, so pin one such as 4.11.1",
-                    `${key}.charts.grafana.repository: "https://user:pw@charts.example.com" is not a chart ` +
+                    `${key}.charts.grafana.repository: a text of 34 characters (not shown) is not a chart ` +
                         "repository: use an https URL such as https://grafana-community.github.io/helm-charts (no " +
                         "credentials in it) or an oci:// registry path",
                 ],

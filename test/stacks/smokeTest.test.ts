@@ -53,7 +53,7 @@ describe("smoke test", () => {
             [
                 "a system namespace",
                 { enabled: true, namespace: "istio-system" },
-                [`${key}.namespace: "istio-system" is a system namespace; pick one of the sample's own`],
+                [`${key}.namespace: "istio-system" is a system namespace; name one of its own`],
             ],
             [
                 "a cluster that is not in the mesh",
@@ -78,7 +78,7 @@ describe("smoke test", () => {
             [
                 "a timeout that is not a whole number of minutes",
                 { enabled: true, timeoutMinutes: 0.5 },
-                [`${key}.timeoutMinutes: must be a whole number of at least 1, got 0.5`],
+                [`${key}.timeoutMinutes: must be a whole number from 1 to 1440 (a day), got 0.5`],
             ],
         ];
         for (const [title, raw, errors, names] of refused) {

@@ -428,7 +428,7 @@ describe("traffic: refusals", () => {
                 `${S}[0].distribute[0].to: weights sum to 90; make them sum to 100`,
                 `${S}[0].canary: weights sum to 90; make them sum to 100`,
                 `${S}[0].outlierDetection.consecutive5xxErrors: must be a whole number from 1 to 1000, got 0`,
-                `${S}[0].outlierDetection.interval: "5 seconds" is not a duration such as 5s, 500ms or 1m`,
+                `${S}[0].outlierDetection.interval: "5 seconds" is not a duration such as 5s, 500ms or 1m30s`,
             ],
         ],
         [
