@@ -4,7 +4,7 @@ import { ClusterObservability } from "../stacks/observability";
 import { observabilityChart } from "./observabilityChart";
 
 export interface ClusterTelemetryArgs {
-    /** The cluster's part of the observability plan (stacks/observability.ts `observabilityPlan`). */
+    /** The cluster's part of the observability plan (stacks/observability/ `observabilityPlan`). */
     readonly plan: ClusterObservability;
     /** The cluster's observability namespace, labelled for injection. */
     readonly namespace: k8s.core.v1.Namespace;

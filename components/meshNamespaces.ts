@@ -6,7 +6,7 @@ export interface MeshNamespacesArgs {
     /** The cluster's name: the first part of every child's name. */
     readonly cluster: string;
     /**
-     * The application namespaces (stacks/security.ts `namespaceMetadata`: the config's labels and annotations
+     * The application namespaces (stacks/security/ `namespaceMetadata`: the config's labels and annotations
      * plus the install's injection label). Every cluster receives the same list. Default none.
      */
     readonly namespaces: readonly NamespaceManifest[];

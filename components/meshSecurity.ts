@@ -8,7 +8,7 @@ export interface MeshSecurityArgs {
     /** The primary cluster's name: the first part of every child's name. */
     readonly cluster: string;
     /**
-     * The security objects (stacks/security.ts `securityObjects`): computed once for the mesh, so that every
+     * The security objects (stacks/security/ `securityObjects`): computed once for the mesh, so that every
      * primary receives exactly the same list.
      */
     readonly objects: readonly SecurityObject[];

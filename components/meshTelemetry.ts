@@ -10,7 +10,7 @@ export interface MeshTelemetryArgs {
     /** The cluster's istiod release: its webhook admits Istio objects, and its mesh config names the provider. */
     readonly istiod: pulumi.Resource;
     /**
-     * The observability namespace's mTLS and access policies (stacks/observability.ts), identical on every
+     * The observability namespace's mTLS and access policies (stacks/observability/), identical on every
      * primary, and that namespace in this cluster. Default none.
      */
     readonly access?: {

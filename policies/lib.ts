@@ -323,7 +323,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * A DNS-1123 label (at most 63 characters): what Istio accepts as a cluster ID and Kubernetes as a Secret data
- * key. Defined once for every policy: stacks/validate.ts keeps its own unexported and without the length limit.
+ * key. Defined once for every policy: stacks/validate/ keeps its own unexported and without the length limit.
  */
 export const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 

@@ -31,7 +31,7 @@ function kindOf(type: string): "PeerAuthentication" | "AuthorizationPolicy" | un
 
 /**
  * The annotation the program puts on the allow-nothing policy of a namespace that denies everything on purpose
- * (`allowNothing: true`). The pack reads no stack config; stacks/security.ts writes the same string, and a test
+ * (`allowNothing: true`). The pack reads no stack config; stacks/security/ writes the same string, and a test
  * holds the two equal.
  */
 export const allowNothingAnnotation = "istio-multicluster/allow-nothing";

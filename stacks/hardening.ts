@@ -3,7 +3,7 @@
  * NetworkPolicies for istiod and the east-west gateway, a ResourceQuota and LimitRange derived from what the
  * mesh's own workloads request at their peak, a PriorityClass, and topology spread for istiod and the gateways.
  *
- * Pure: the reader of `istio-multicluster:hardening` (one call from stacks/validate.ts), the need computation
+ * Pure: the reader of `istio-multicluster:hardening` (one call from stacks/validate/), the need computation
  * and the objects are functions of the topology, so the exact objects are cheap to test; the component
  * (components/hardening.ts) only creates them in the right cluster.
  */

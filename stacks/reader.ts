@@ -1,7 +1,7 @@
 /**
  * The config reader every validator shares: own-key lookups where `null` and `""` mean unset, and a `Reader`
  * that collects `<config path>: <problem>` lines while turning raw values into typed ones. Moved out of
- * stacks/validate.ts so that section validators (observability) read values exactly as the core does.
+ * stacks/validate/ so that section validators (observability) read values exactly as the core does.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {

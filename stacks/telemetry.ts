@@ -4,7 +4,7 @@
  * primary's root namespace (sampling from config, a `cluster` tag read from the proxy's own environment), and
  * JSON access logs on or off.
  *
- * Pure: the istiod values and the Telemetry object are functions of the settings (stacks/observability.ts reads
+ * Pure: the istiod values and the Telemetry object are functions of the settings (stacks/observability/ reads
  * them), identical on every primary.
  */
 import type { IstiodValues } from "./chartValues/istiod";

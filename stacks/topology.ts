@@ -1,7 +1,7 @@
 /**
  * The mesh topology: the typed, validated form of the stack configuration, composed of the core
  * (stacks/core.ts: mesh and clusters) and each feature's section. Everything else in the program receives
- * these plain objects; only `stacks/config.ts` reads Pulumi config and only `stacks/validate.ts` decides
+ * these plain objects; only `stacks/config.ts` reads Pulumi config and only `stacks/validate/` decides
  * whether a topology is possible. Features import stacks/core.ts, never this file.
  */
 import type { CoreTopology } from "./core";
@@ -37,12 +37,12 @@ export interface Topology extends CoreTopology {
     readonly namespaces: readonly MeshNamespace[];
     /** Mesh-wide security settings (`istio-multicluster:security`). */
     readonly security: SecuritySettings;
-    /** Global services, external services and ingress (stacks/traffic.ts); undefined means none. */
+    /** Global services, external services and ingress (stacks/traffic/); undefined means none. */
     readonly traffic?: TrafficSpec;
     /** `istio-multicluster:smokeTest`, when enabled: the cross-cluster sample `pulumi up` waits for. */
     readonly smokeTest?: SmokeTestSettings;
     /** `istio-multicluster:hardening` (stacks/hardening.ts); undefined means the default, `mode: full`. */
     readonly hardening?: HardeningSettings;
-    /** `istio-multicluster:observability` (stacks/observability.ts); undefined means no observability. */
+    /** `istio-multicluster:observability` (stacks/observability/); undefined means no observability. */
     readonly observability?: ObservabilitySettings;
 }

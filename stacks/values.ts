@@ -65,7 +65,7 @@ export function baseValues(mesh: MeshSettings, cluster: ClusterSpec): BaseValues
 
 /**
  * istiod chart values for a primary; `servesRemotes` adds `global.externalIstiod`, `clusterLocalHosts` (the
- * cluster-local services of stacks/traffic.ts) `meshConfig.serviceSettings`.
+ * cluster-local services of stacks/traffic/) `meshConfig.serviceSettings`.
  */
 export function primaryIstiodValues(
     mesh: MeshSettings,

@@ -1,5 +1,5 @@
 /**
- * The charts tier: every observability Release the program plans (stacks/observability.ts), rendered with
+ * The charts tier: every observability Release the program plans (stacks/observability/), rendered with
  * `helm template` from the pinned third-party chart (prometheus, jaeger, grafana) with exactly the plan's
  * values, release name and namespace. What the program assumes about those charts is checked on what they
  * render: names, ports, labels its AuthorizationPolicies select, service accounts its principals name, the

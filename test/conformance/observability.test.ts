@@ -1,5 +1,5 @@
 /**
- * Observability's own objects against upstream schemas: what stacks/observability.ts and its components emit
+ * Observability's own objects against upstream schemas: what stacks/observability/ and its components emit
  * directly (the namespace, the hub's stub Services, Grafana's admin Secret, the PeerAuthentication and the
  * AuthorizationPolicies), validated against Kubernetes' models and Istio 1.30.3's CRDs. The third-party charts
  * themselves render in their own tier (test/charts).

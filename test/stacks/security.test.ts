@@ -1,5 +1,5 @@
 /**
- * stacks/security.ts: every refusal of `istio-multicluster:namespaces` and `:security` with its exact message
+ * stacks/security/: every refusal of `istio-multicluster:namespaces` and `:security` with its exact message
  * (all at once, through `validateTopology` too), and the exact objects each cluster receives in primary-remote,
  * multi-primary and mixed meshes.
  */

@@ -1,5 +1,5 @@
 /**
- * stacks/traffic.ts: the exact Istio objects each traffic setting compiles to, and every refusal with its
+ * stacks/traffic/: the exact Istio objects each traffic setting compiles to, and every refusal with its
  * exact message and config path (all problems at once).
  */
 import { strict as assert } from "node:assert";

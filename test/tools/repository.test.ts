@@ -155,7 +155,18 @@ describe("repository", () => {
 
     describe("hints", () => {
         it("no fix hint puts key material or a kubeconfig on a command line: they read standard input", () => {
-            const dirs = ["stacks", "components", "policies", "tools", "tools/verify", "tools/clusters"];
+            const dirs = [
+                "stacks",
+                "stacks/validate",
+                "stacks/traffic",
+                "stacks/observability",
+                "stacks/security",
+                "components",
+                "policies",
+                "tools",
+                "tools/verify",
+                "tools/clusters",
+            ];
             const offenders = dirs.flatMap((d) =>
                 fs
                     .readdirSync(path.join(repoRoot, d))
@@ -163,7 +174,7 @@ describe("repository", () => {
                     .map((f) => `${d}/${f}`),
             );
             assert.deepEqual(offenders, []);
-            assert.match(read("stacks/validate.ts"), /--path '\$\{p\}' < key\.pem/);
+            assert.match(read("stacks/validate/ca.ts"), /--path '\$\{p\}' < key\.pem/);
         });
     });
 
@@ -189,7 +200,13 @@ describe("repository", () => {
             // resource object under the message (seen in the engine tier). One helper makes them all.
             const sources = [
                 "index.ts",
-                ...["components", "stacks"].flatMap((d) =>
+                ...[
+                    "components",
+                    "stacks",
+                    "stacks/validate",
+                    "stacks/traffic",
+                    "stacks/observability",
+                ].flatMap((d) =>
                     fs
                         .readdirSync(path.join(repoRoot, d))
                         .filter((f) => f.endsWith(".ts"))

@@ -1,14 +1,4 @@
-/**
- * Mesh security as code: the application namespaces every cluster gets, mesh-wide and per-namespace mTLS, and
- * per-namespace authorization. Pure: it reads the raw `istio-multicluster:namespaces` and
- * `istio-multicluster:security` values (given the mesh's trust domain and revision), returns every problem at
- * once with its config path and fix, and derives the exact objects each cluster receives.
- *
- * Every primary receives the same Istio objects (computed once, here): in a multi-primary mesh each istiod
- * reads Istio config only from its own cluster, so a policy missing from one primary silently does not hold for
- * the workloads that primary serves. Remotes receive the namespaces only: their workloads are configured by
- * their primary's istiod, which never reads Istio config from the remote.
- */
+/** Reads and checks `istio-multicluster:namespaces` and `security`: namespaces, their mTLS and their allow rules. */
 import {
     annotationValueProblem,
     didYouMean,
@@ -18,122 +8,32 @@ import {
     isLabelValue,
     isObject,
     isQualifiedName,
-} from "./checks";
-import { injectionLabel, istioNamespace, networkLabel } from "./names";
-import type { ClusterSpec, CoreTopology } from "./core";
-
-/** An Istio security object as the Kubernetes API takes it. */
-export interface SecurityObject {
-    readonly apiVersion: string;
-    readonly kind: "PeerAuthentication" | "AuthorizationPolicy";
-    readonly metadata: {
-        readonly name: string;
-        readonly namespace: string;
-        readonly annotations?: Readonly<Record<string, string>>;
-    };
-    readonly spec: Record<string, unknown>;
-}
-
-/** Mutual TLS modes a user may choose (DISABLE is not offered: it would take workloads out of the mesh). */
-export type MtlsMode = "STRICT" | "PERMISSIVE";
-
-/** Mesh-wide security settings (`istio-multicluster:security`). */
-export interface SecuritySettings {
-    /** The mesh-wide mTLS mode, the `default` PeerAuthentication in the root namespace. Default STRICT. */
-    readonly mtls: MtlsMode;
-    /**
-     * Trust domains treated as the mesh's own (`meshConfig.trustDomainAliases` of every primary istiod); allow
-     * rules may name principals in them. Default none.
-     */
-    readonly trustDomainAliases: readonly string[];
-}
-
-/** Who an allow rule admits: a request matches when it comes from any listed principal or namespace. */
-export interface AllowSource {
-    /** Principals `<trustDomain>/ns/<namespace>/sa/<serviceAccount>` (service accounts already expanded). */
-    readonly principals: readonly string[];
-    /** Source namespaces. */
-    readonly namespaces: readonly string[];
-}
-
-/** What an allow rule admits requests to; an absent list admits any. */
-export interface AllowOperation {
-    readonly methods?: readonly string[];
-    readonly paths?: readonly string[];
-    readonly ports?: readonly number[];
-}
-
-/** One allow rule: an ALLOW AuthorizationPolicy named `name` in its namespace. */
-export interface AllowRule {
-    /** DNS-1123 label, unique in its namespace; the AuthorizationPolicy's name. */
-    readonly name: string;
-    /** Workloads the rule applies to (`matchLabels`); absent: every workload of the namespace. */
-    readonly selector?: Readonly<Record<string, string>>;
-    readonly from: AllowSource;
-    readonly to?: AllowOperation;
-}
-
-/** One application namespace of the mesh, created in every cluster. */
-export interface MeshNamespace {
-    /** DNS-1123 label; never `istio-system`, `kube-*` or `default`. */
-    readonly name: string;
-    /** Extra labels; the injection label is added by `namespaceMetadata`, never given here. */
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-    /** A namespace-wide mTLS override (a migration window); absent: the mesh's mode holds. */
-    readonly mtls?: MtlsMode;
-    /** An allow-nothing AuthorizationPolicy in the namespace: only the allow rules admit requests. */
-    readonly denyByDefault: boolean;
-    /** The namespace denies everything on purpose (deny by default with no allow rule). */
-    readonly allowNothing: boolean;
-    readonly allow: readonly AllowRule[];
-    /** Index in `istio-multicluster:namespaces`, for messages. */
-    readonly index: number;
-}
-
-/** What the security validator returns: the settings, or every problem. */
-export type SecurityResult =
-    | {
-          readonly ok: true;
-          readonly namespaces: readonly MeshNamespace[];
-          readonly security: SecuritySettings;
-      }
-    | { readonly ok: false; readonly errors: readonly string[] };
-
-/** What the security validator needs from the validated mesh. */
-export interface SecurityContext {
-    readonly trustDomain: string;
-    readonly revision?: string;
-}
-
-/** The config keys this module reads. */
-export const namespacesKey = "istio-multicluster:namespaces";
-export const securityKey = "istio-multicluster:security";
-
-/** Name of the allow-nothing AuthorizationPolicy of a deny-by-default namespace (Istio's docs name it so). */
-export const allowNothingName = "allow-nothing";
-/** Name of a namespace-wide (or the mesh-wide) PeerAuthentication: Istio's convention. */
-export const peerAuthenticationName = "default";
-/**
- * Annotation on an allow-nothing AuthorizationPolicy whose namespace denies everything on purpose
- * (`allowNothing: true`): the policy pack reads it, as it reads nothing from stack config.
- */
-export const allowNothingAnnotation = "istio-multicluster/allow-nothing";
-
-const securityV1 = "security.istio.io/v1";
-const httpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
-/** Labels the program owns on application namespaces: giving them in config would contradict the install. */
-const ownedLabels = ["istio-injection", "istio.io/rev", networkLabel];
-
-type Obj = Record<string, unknown>;
+} from "../checks";
+import { injectionLabel, istioNamespace, networkLabel } from "../names";
+import {
+    AllowOperation,
+    AllowRule,
+    AllowSource,
+    MeshNamespace,
+    MtlsMode,
+    Obj,
+    SecurityContext,
+    SecurityResult,
+    allowNothingName,
+    httpMethods,
+    namespacesKey,
+    ownedLabels,
+    securityKey,
+} from "./settings";
+import { principal } from "./objects";
 
 /** `did you mean `x`?` when one candidate is close, else the list. */
-function hint(given: string, candidates: readonly string[], what: string): string {
+export function hint(given: string, candidates: readonly string[], what: string): string {
     const near = didYouMean(given, candidates);
     return near ? `did you mean \`${near}\`?` : `${what} are: ${candidates.join(", ") || "none"}`;
 }
 
-class Problems {
+export class Problems {
     readonly errors: string[] = [];
     fail(path: string, message: string): undefined {
         this.errors.push(`${path}: ${message}`);
@@ -222,10 +122,18 @@ class Problems {
     }
 }
 
-const namespaceKeys = ["name", "labels", "annotations", "mtls", "denyByDefault", "allowNothing", "allow"];
-const ruleKeys = ["name", "selector", "from", "to"];
-const fromKeys = ["principals", "serviceAccounts", "namespaces"];
-const toKeys = ["methods", "paths", "ports"];
+export const namespaceKeys = [
+    "name",
+    "labels",
+    "annotations",
+    "mtls",
+    "denyByDefault",
+    "allowNothing",
+    "allow",
+];
+export const ruleKeys = ["name", "selector", "from", "to"];
+export const fromKeys = ["principals", "serviceAccounts", "namespaces"];
+export const toKeys = ["methods", "paths", "ports"];
 
 /**
  * What Istio would refuse or read otherwise in an AuthorizationPolicy path (`operation.paths`): a path matches
@@ -259,7 +167,7 @@ export function pathProblem(s: string): string | undefined {
 }
 
 /** Why a namespace name cannot be an application namespace, or undefined when it can. */
-function reservedNamespace(name: string): string | undefined {
+export function reservedNamespace(name: string): string | undefined {
     if (name === istioNamespace) {
         return "is Istio's root namespace, which the program manages; list only application namespaces";
     }
@@ -411,7 +319,7 @@ export function validateSecurity(
     return { ok: true, namespaces, security: { mtls, trustDomainAliases: aliases } };
 }
 
-function readRules(
+export function readRules(
     p: Problems,
     ns: Obj,
     path: string,
@@ -477,7 +385,7 @@ function readRules(
     return rules;
 }
 
-function readFrom(
+export function readFrom(
     p: Problems,
     rule: Obj,
     at: string,
@@ -536,7 +444,7 @@ function readFrom(
     };
 }
 
-function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined {
+export function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined {
     const path = `${at}.to`;
     const to = rule.to;
     if (to === undefined) return undefined;
@@ -572,130 +480,4 @@ function readTo(p: Problems, rule: Obj, at: string): AllowOperation | undefined 
         ...(paths ? { paths } : {}),
         ...(ports ? { ports } : {}),
     };
-}
-
-/** An Istio principal: the SPIFFE identity of a service account without its `spiffe://` scheme. */
-export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
-    return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
-}
-
-/** A Kubernetes Namespace's metadata: the config's labels plus the install's injection label. */
-export interface NamespaceManifest {
-    readonly name: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-}
-
-/** The metadata of an application namespace, the same in every cluster. */
-export function namespaceMetadata(ns: MeshNamespace, revision: string | undefined): NamespaceManifest {
-    return {
-        name: ns.name,
-        labels: { ...ns.labels, ...injectionLabel(revision) },
-        ...(Object.keys(ns.annotations).length > 0 ? { annotations: { ...ns.annotations } } : {}),
-    };
-}
-
-function peerAuthentication(namespace: string, mode: MtlsMode): SecurityObject {
-    return {
-        apiVersion: securityV1,
-        kind: "PeerAuthentication",
-        metadata: { name: peerAuthenticationName, namespace },
-        spec: { mtls: { mode } },
-    };
-}
-
-/**
- * The allow-nothing AuthorizationPolicy of a deny-by-default namespace: ALLOW with no rules matches nothing,
- * so a workload is reachable only through another ALLOW policy. Never emitted in the root namespace, where it
- * would apply to every workload of the mesh, the east-west and ingress gateways included.
- */
-function allowNothing(ns: MeshNamespace): SecurityObject {
-    return {
-        apiVersion: securityV1,
-        kind: "AuthorizationPolicy",
-        metadata: {
-            name: allowNothingName,
-            namespace: ns.name,
-            ...(ns.allowNothing ? { annotations: { [allowNothingAnnotation]: "true" } } : {}),
-        },
-        spec: {},
-    };
-}
-
-/** One allow rule as an ALLOW AuthorizationPolicy: any listed principal or namespace, to the listed operations. */
-function allowPolicy(namespace: string, rule: AllowRule): SecurityObject {
-    const from = [
-        ...(rule.from.principals.length > 0 ? [{ source: { principals: [...rule.from.principals] } }] : []),
-        ...(rule.from.namespaces.length > 0 ? [{ source: { namespaces: [...rule.from.namespaces] } }] : []),
-    ];
-    const op = rule.to;
-    const to = op
-        ? [
-              {
-                  operation: {
-                      ...(op.methods ? { methods: [...op.methods] } : {}),
-                      ...(op.paths ? { paths: [...op.paths] } : {}),
-                      ...(op.ports ? { ports: op.ports.map(String) } : {}),
-                  },
-              },
-          ]
-        : undefined;
-    return {
-        apiVersion: securityV1,
-        kind: "AuthorizationPolicy",
-        metadata: { name: rule.name, namespace },
-        spec: {
-            ...(rule.selector ? { selector: { matchLabels: { ...rule.selector } } } : {}),
-            action: "ALLOW",
-            rules: [{ from, ...(to ? { to } : {}) }],
-        },
-    };
-}
-
-/**
- * Every Istio security object a primary receives, in a stable order: the mesh-wide PeerAuthentication in the
- * root namespace, then per namespace its mTLS override, its allow-nothing policy and its allow rules. The same
- * list for every primary, by construction.
- */
-/** What the security feature reads of the topology: the core, its own section and the namespaces. */
-export interface SecurityInput extends CoreTopology {
-    readonly namespaces: readonly MeshNamespace[];
-    readonly security: SecuritySettings;
-}
-
-export function securityObjects(topology: SecurityInput): readonly SecurityObject[] {
-    const objects: SecurityObject[] = [peerAuthentication(istioNamespace, topology.security.mtls)];
-    for (const ns of topology.namespaces) {
-        if (ns.mtls !== undefined) objects.push(peerAuthentication(ns.name, ns.mtls));
-        if (ns.denyByDefault) objects.push(allowNothing(ns));
-        for (const rule of ns.allow) objects.push(allowPolicy(ns.name, rule));
-    }
-    return objects;
-}
-
-/** What one cluster receives: its application namespaces, and on a primary the security objects. */
-export interface ClusterSecurity {
-    readonly cluster: ClusterSpec;
-    readonly namespaces: readonly NamespaceManifest[];
-    readonly objects: readonly SecurityObject[];
-}
-
-/** Per cluster, in topology order: every cluster gets every namespace; primaries get the same objects. */
-export function securityPlan(topology: SecurityInput): readonly ClusterSecurity[] {
-    const namespaces = topology.namespaces.map((ns) => namespaceMetadata(ns, topology.mesh.istio.revision));
-    const objects = securityObjects(topology);
-    return topology.clusters.map((cluster) => ({
-        cluster,
-        namespaces,
-        objects: cluster.role === "primary" ? objects : [],
-    }));
-}
-
-/**
- * The Pulumi name of an object in a cluster. Its parts are DNS labels, which never contain `/`, so different
- * (cluster, namespace, name) never give the same name; with the resource type (which carries the kind) it is
- * the object's Kubernetes identity.
- */
-export function objectResourceName(cluster: string, namespace: string, name?: string): string {
-    return name === undefined ? `${cluster}/${namespace}` : `${cluster}/${namespace}/${name}`;
 }
