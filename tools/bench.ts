@@ -338,8 +338,13 @@ function benchSize(size: Size, args: BenchArgs, label: string, tmp: string): Row
     const floors: { seconds: number; mib: number }[] = [];
     let measures: ReturnType<typeof measurePlanDoc> | undefined;
     for (let i = 0; i < runs; i++) {
-        // Exit 2 is a mandatory policy violation: the plan was still made and printed.
-        const p = timed("tools/plan.ts", ["--config", config, "--json"], [0, 2], tmp);
+        // Exit 1 is a mandatory policy violation: the plan was still made and printed.
+        const p = timed(
+            "tools/plan.ts",
+            ["--config", config, "--json"],
+            [exitCode.done, exitCode.failed],
+            tmp,
+        );
         if (measures === undefined) {
             const doc = JSON.parse(p.stdout) as PlanDocLike;
             measures = measurePlanDoc(doc);
