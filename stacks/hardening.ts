@@ -144,10 +144,13 @@ export function validateHardening(
                 );
             if (
                 qo.pods !== undefined &&
-                (typeof qo.pods !== "number" || !Number.isInteger(qo.pods) || qo.pods < 1)
+                (typeof qo.pods !== "number" ||
+                    !Number.isInteger(qo.pods) ||
+                    qo.pods < 1 ||
+                    qo.pods > 2147483647)
             )
                 errors.push(
-                    `${path}.quota.pods: must be a whole number of at least 1, got ${describe(qo.pods)}`,
+                    `${path}.quota.pods: must be a whole number from 1 to 2147483647, got ${describe(qo.pods)}`,
                 );
             quota = {
                 ...qo,

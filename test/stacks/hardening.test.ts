@@ -92,7 +92,7 @@ describe("hardening", () => {
                     `${key}.quota.gpus: unknown key; allowed keys are: cpu, memory, pods`,
                     `${key}.quota.cpu: "lots" is not a CPU quantity above 0 such as 8 or 4500m`,
                     `${key}.quota.memory: "2x" is not a memory quantity above 0 such as 32Gi`,
-                    `${key}.quota.pods: must be a whole number of at least 1, got 0`,
+                    `${key}.quota.pods: must be a whole number from 1 to 2147483647, got 0`,
                 ],
             ],
             [
@@ -107,6 +107,11 @@ describe("hardening", () => {
                 "a quota of NaN CPUs",
                 { quota: { cpu: Number.NaN } },
                 [`${key}.quota.cpu: NaN is not a CPU quantity above 0 such as 8 or 4500m`],
+            ],
+            [
+                "a quota of 1e20 pods",
+                { quota: { pods: 1e20 } },
+                [`${key}.quota.pods: must be a whole number from 1 to 2147483647, got 100000000000000000000`],
             ],
             [
                 "a quota where no quota is created",
