@@ -19,7 +19,40 @@
  *
  * Pure: the reader (one call from stacks/validate/) and the planner are functions of the settings.
  */
-export * from "./settings";
-export * from "./read";
-export * from "./values";
-export * from "./plan";
+export {
+    ChartPin,
+    MetricsSettings,
+    ObservabilityChart,
+    ObservabilitySettings,
+    TracingBackend,
+    TracingProtocol,
+    chartDefaults,
+    chartScrapeJobs,
+    clusterPrometheusName,
+    defaultObservabilityNamespace,
+    externalCollectorDefaults,
+    federationMatch,
+    istioDashboards,
+    observabilityKey,
+    observabilityNames,
+    observabilityPorts,
+} from "./settings";
+export { ObservabilityContext, isChartRepository, validateObservability } from "./read";
+export {
+    ChartRelease,
+    ClusterObservability,
+    HubPlan,
+    KubeObject,
+    clusterPrometheusValues,
+    grafanaValues,
+    hubPrometheusValues,
+    jaegerValues,
+} from "./values";
+export {
+    UiAccess,
+    observabilityIstioObjects,
+    observabilityPlan,
+    observabilitySelectors,
+    stubService,
+    uiAccess,
+} from "./plan";

@@ -9,6 +9,29 @@
  * the workloads that primary serves. Remotes receive the namespaces only: their workloads are configured by
  * their primary's istiod, which never reads Istio config from the remote.
  */
-export * from "./settings";
-export * from "./read";
-export * from "./objects";
+export {
+    AllowOperation,
+    AllowRule,
+    AllowSource,
+    MeshNamespace,
+    MtlsMode,
+    SecurityContext,
+    SecurityObject,
+    SecurityResult,
+    SecuritySettings,
+    allowNothingAnnotation,
+    allowNothingName,
+    namespacesKey,
+    peerAuthenticationName,
+    securityKey,
+} from "./settings";
+export { validateSecurity } from "./read";
+export {
+    ClusterSecurity,
+    NamespaceManifest,
+    namespaceMetadata,
+    objectResourceName,
+    principal,
+    securityObjects,
+    securityPlan,
+} from "./objects";

@@ -16,10 +16,41 @@
  *   once it has ejected unhealthy endpoints. Every DestinationRule here carries outlier detection.
  * - `topology.istio.io/cluster` is set by Istio on every endpoint, so a subset can select a cluster.
  */
-export * from "./types";
-export * from "./problems";
-export * from "./services";
-export * from "./external";
-export * from "./ingress";
-export * from "./read";
-export * from "./objects";
+export {
+    CanarySubset,
+    ClientTls,
+    ConnectionPool,
+    Distribution,
+    ExternalPort,
+    ExternalProtocol,
+    ExternalService,
+    GlobalService,
+    IngressHost,
+    IngressSettings,
+    OutlierDetection,
+    RawTraffic,
+    ServicePort,
+    ServiceProtocol,
+    TrafficSpec,
+    clusterDomain,
+    clusterLabel,
+    ingressReleaseName,
+    ingressSelector,
+    noTraffic,
+    outlierDetectionDefaults,
+} from "./types";
+export { checkServiceNamespaces, validateTraffic } from "./read";
+export {
+    TrafficObject,
+    canaryVirtualService,
+    clusterLocalHosts,
+    destinationRule,
+    ingressGateway,
+    ingressGatewayValues,
+    ingressVirtualService,
+    objectResourceName,
+    originationRules,
+    serviceEntry,
+    serviceHost,
+    trafficObjects,
+} from "./objects";

@@ -49,10 +49,10 @@ import { chartSourceProblems, readContext } from "./sources";
 export { isIpAddress, isLoopbackHost } from "../checks";
 export { configValue } from "../reader";
 
-export * from "./raw";
-export * from "./workloads";
-export * from "./ca";
-export * from "./sources";
+export { RawConfig, TopologyError, ValidationResult, rawConfigFrom } from "./raw";
+export { maxReplicas } from "./workloads";
+export { caDefaults } from "./ca";
+export { chartSourceProblems } from "./sources";
 
 /** Every name the program derives from a cluster name (the longest of each kind). */
 export function namesFromCluster(name: string): Derived[] {
