@@ -31,6 +31,16 @@ const workflowDir = path.join(repoRoot, ".github", "workflows");
 const read = (file: string) => fs.readFileSync(path.join(repoRoot, file), "utf8");
 const workflow = (name: string) => YAML.parse(read(`.github/workflows/${name}`)) as Workflow;
 
+/** Every `.ts` file under the given folders, at any depth, relative to the repository. */
+function tsFilesUnder(...dirs: string[]): string[] {
+    return dirs.flatMap((d) =>
+        fs
+            .readdirSync(path.join(repoRoot, d), { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => `${d}/${f}`),
+    );
+}
+
 describe("repository", () => {
     describe("workflows", () => {
         const files = fs.readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f));
@@ -155,23 +165,8 @@ describe("repository", () => {
 
     describe("hints", () => {
         it("no fix hint puts key material or a kubeconfig on a command line: they read standard input", () => {
-            const dirs = [
-                "stacks",
-                "stacks/validate",
-                "stacks/traffic",
-                "stacks/observability",
-                "stacks/security",
-                "components",
-                "policies",
-                "tools",
-                "tools/verify",
-                "tools/clusters",
-            ];
-            const offenders = dirs.flatMap((d) =>
-                fs
-                    .readdirSync(path.join(repoRoot, d))
-                    .filter((f) => f.endsWith(".ts") && /\$\(cat /.test(read(`${d}/${f}`)))
-                    .map((f) => `${d}/${f}`),
+            const offenders = tsFilesUnder("stacks", "components", "policies", "tools").filter((f) =>
+                /\$\(cat /.test(read(f)),
             );
             assert.deepEqual(offenders, []);
             assert.match(read("stacks/validate/ca.ts"), /--path '\$\{p\}' < key\.pem/);
@@ -198,21 +193,7 @@ describe("repository", () => {
         it("every ResourceError of the program hides its stack (components/refusal.ts)", () => {
             // The CLI prints a ResourceError that does not hide its stack with util.inspect: the whole
             // resource object under the message (seen in the engine tier). One helper makes them all.
-            const sources = [
-                "index.ts",
-                ...[
-                    "components",
-                    "stacks",
-                    "stacks/validate",
-                    "stacks/traffic",
-                    "stacks/observability",
-                ].flatMap((d) =>
-                    fs
-                        .readdirSync(path.join(repoRoot, d))
-                        .filter((f) => f.endsWith(".ts"))
-                        .map((f) => `${d}/${f}`),
-                ),
-            ];
+            const sources = ["index.ts", ...tsFilesUnder("components", "stacks")];
             const offenders = sources.filter(
                 (f) => f !== "components/refusal.ts" && /new\s+pulumi\.ResourceError\s*\(/.test(read(f)),
             );
