@@ -84,9 +84,6 @@ export function bytesOf(q: string): number | undefined {
 
 const mib = 2 ** 20;
 
-// Values are shown as every section shows them: excerpted, anything that looks like a credential withheld.
-const describe = excerpt;
-
 /**
  * Validates `istio-multicluster:hardening`. With the rest of the topology (undefined while it is refused), it
  * also checks configured quota floors against what each cluster's components need at their peak.
@@ -99,7 +96,7 @@ export function validateHardening(
     const path = hardeningKey;
     if (raw === undefined || raw === null) return checkNeed(defaultHardening, topology, errors);
     if (typeof raw !== "object" || Array.isArray(raw)) {
-        return { errors: [`${path}: must be a map such as \`{ mode: full }\`, got ${describe(raw)}`] };
+        return { errors: [`${path}: must be a map such as \`{ mode: full }\`, got ${excerpt(raw)}`] };
     }
     const o = raw as Record<string, unknown>;
     const allowed = ["mode", "headroomPercent", "quota", "hpaCpuTarget", "apiServerRanges"];
@@ -110,12 +107,12 @@ export function validateHardening(
     const modes: readonly HardeningMode[] = ["full", "light", "off"];
     const mode = o.mode ?? "full";
     if (typeof mode !== "string" || !(modes as readonly string[]).includes(mode)) {
-        errors.push(`${path}.mode: ${describe(mode)} is not one of: ${modes.join(", ")}`);
+        errors.push(`${path}.mode: ${excerpt(mode)} is not one of: ${modes.join(", ")}`);
     }
     const headroom = o.headroomPercent ?? defaultHardening.headroomPercent;
     if (typeof headroom !== "number" || !Number.isInteger(headroom) || headroom < 0 || headroom > 1000) {
         errors.push(
-            `${path}.headroomPercent: must be a whole number from 0 to 1000, got ${describe(headroom)}`,
+            `${path}.headroomPercent: must be a whole number from 0 to 1000, got ${excerpt(headroom)}`,
         );
     }
     let quota: HardeningSettings["quota"];
@@ -123,7 +120,7 @@ export function validateHardening(
         const q = o.quota;
         if (typeof q !== "object" || q === null || Array.isArray(q)) {
             errors.push(
-                `${path}.quota: must be a map with \`cpu\`, \`memory\` or \`pods\`, got ${describe(q)}`,
+                `${path}.quota: must be a map with \`cpu\`, \`memory\` or \`pods\`, got ${excerpt(q)}`,
             );
         } else {
             const qo = q as Record<string, unknown>;
@@ -136,11 +133,11 @@ export function validateHardening(
             const memory = quantityText(qo.memory);
             if (qo.cpu !== undefined && (cpu === undefined || !(milliCpu(cpu)! > 0)))
                 errors.push(
-                    `${path}.quota.cpu: ${describe(qo.cpu)} is not a CPU quantity above 0 such as 8 or 4500m`,
+                    `${path}.quota.cpu: ${excerpt(qo.cpu)} is not a CPU quantity above 0 such as 8 or 4500m`,
                 );
             if (qo.memory !== undefined && (memory === undefined || !(bytesOf(memory)! > 0)))
                 errors.push(
-                    `${path}.quota.memory: ${describe(qo.memory)} is not a memory quantity above 0 such as 32Gi`,
+                    `${path}.quota.memory: ${excerpt(qo.memory)} is not a memory quantity above 0 such as 32Gi`,
                 );
             if (
                 qo.pods !== undefined &&
@@ -150,7 +147,7 @@ export function validateHardening(
                     qo.pods > 2147483647)
             )
                 errors.push(
-                    `${path}.quota.pods: must be a whole number from 1 to 2147483647, got ${describe(qo.pods)}`,
+                    `${path}.quota.pods: must be a whole number from 1 to 2147483647, got ${excerpt(qo.pods)}`,
                 );
             quota = {
                 ...qo,
@@ -174,21 +171,17 @@ export function validateHardening(
         target !== undefined &&
         (typeof target !== "number" || !Number.isInteger(target) || target < 1 || target > 100)
     ) {
-        errors.push(
-            `${path}.hpaCpuTarget: must be a whole percentage from 1 to 100, got ${describe(target)}`,
-        );
+        errors.push(`${path}.hpaCpuTarget: must be a whole percentage from 1 to 100, got ${excerpt(target)}`);
     }
     const ranges = o.apiServerRanges;
     if (ranges !== undefined) {
         if (!Array.isArray(ranges) || ranges.length === 0) {
-            errors.push(
-                `${path}.apiServerRanges: must be a non-empty list of CIDRs, got ${describe(ranges)}`,
-            );
+            errors.push(`${path}.apiServerRanges: must be a non-empty list of CIDRs, got ${excerpt(ranges)}`);
         } else {
             ranges.forEach((c, i) => {
                 if (typeof c !== "string" || parseCidr(c) === undefined)
                     errors.push(
-                        `${path}.apiServerRanges[${i}]: ${describe(c)} is not a CIDR such as 10.0.0.0/8`,
+                        `${path}.apiServerRanges[${i}]: ${excerpt(c)} is not a CIDR such as 10.0.0.0/8`,
                     );
             });
         }
