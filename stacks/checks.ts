@@ -371,18 +371,26 @@ export function didYouMean(word: string, allowed: readonly string[]): string | u
 }
 
 /**
- * The problems of an annotations map, each as [config path, message]: keys Kubernetes accepts, string values,
- * no key material, within the 256 KiB Kubernetes allows in all. One rule for every annotation map in config.
- */
-/**
  * Why a namespace the program creates for one of its own parts (the smoke test, observability) cannot be
  * `ns`: one that exists in every cluster or that Istio or Kubernetes own. Creating it fails ("already
  * exists"), and a destroy would try to delete it.
  */
 export function sharedNamespaceProblem(ns: string): string | undefined {
-    if (ns === "default")
+    const kind = sharedNamespaceKind(ns);
+    if (kind === "default")
         return "is Kubernetes' `default` namespace, which every cluster has and the program cannot create (a destroy would try to delete it); name one of its own";
-    if (ns === "istio-system" || ns.startsWith("kube-")) return "is a system namespace; name one of its own";
+    if (kind !== undefined) return "is a system namespace; name one of its own";
+    return undefined;
+}
+
+/**
+ * Namespaces every cluster has or that Istio or Kubernetes own: `istio-system` (Istio's root namespace),
+ * `kube-*`, `default`. Each section that creates namespaces refuses them, in its own words.
+ */
+export function sharedNamespaceKind(ns: string): "istio" | "kubernetes" | "default" | undefined {
+    if (ns === "istio-system") return "istio";
+    if (ns.startsWith("kube-")) return "kubernetes";
+    if (ns === "default") return "default";
     return undefined;
 }
 
@@ -401,6 +409,10 @@ export function annotationValueProblem(v: string): string | undefined {
     return undefined;
 }
 
+/**
+ * The problems of an annotations map, each as [config path, message]: keys Kubernetes accepts, string values,
+ * no key material, within the 256 KiB Kubernetes allows in all. One rule for every annotation map in config.
+ */
 export function annotationProblems(m: Readonly<Record<string, unknown>>, path: string): [string, string][] {
     const problems: [string, string][] = [];
     let size = 0;

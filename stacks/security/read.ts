@@ -8,6 +8,7 @@ import {
     isLabelValue,
     isObject,
     isQualifiedName,
+    sharedNamespaceKind,
 } from "../checks";
 import { injectionLabel, istioNamespace, networkLabel } from "../names";
 import {
@@ -168,16 +169,16 @@ export function pathProblem(s: string): string | undefined {
 
 /** Why a namespace name cannot be an application namespace, or undefined when it can. */
 export function reservedNamespace(name: string): string | undefined {
-    if (name === istioNamespace) {
-        return "is Istio's root namespace, which the program manages; list only application namespaces";
+    switch (sharedNamespaceKind(name)) {
+        case "istio":
+            return "is Istio's root namespace, which the program manages; list only application namespaces";
+        case "kubernetes":
+            return "is reserved by Kubernetes for its own system; list only application namespaces";
+        case "default":
+            return "exists in every cluster and cannot be created here; put the workloads in a namespace of their own";
+        default:
+            return undefined;
     }
-    if (name.startsWith("kube-")) {
-        return "is reserved by Kubernetes for its own system; list only application namespaces";
-    }
-    if (name === "default") {
-        return "exists in every cluster and cannot be created here; put the workloads in a namespace of their own";
-    }
-    return undefined;
 }
 
 /**
