@@ -36,6 +36,7 @@ import { meshTelemetry } from "./stacks/telemetry";
 import { ClusterSpec } from "./stacks/topology";
 import { clusterLocalHosts, noTraffic, trafficObjects } from "./stacks/traffic";
 import { nodeVersionProblem } from "./stacks/nodeRuntime";
+import { injectionRevision } from "./stacks/revisions";
 
 // On a Node.js the SDK does not support, one line under the CLI (a RunError prints no stack) before any work.
 const nodeProblem = nodeVersionProblem(process.version);
@@ -339,7 +340,7 @@ if (topology.smokeTest) {
     new SmokeTest("smoke-test", {
         settings: topology.smokeTest,
         stack: pulumi.getStack(),
-        revision: topology.mesh.istio.revision,
+        revision: injectionRevision(topology.mesh.istio),
         clusters: mesh.clusters.map(({ cluster }) => ({
             name: cluster.name,
             provider: of(cluster.name).provider,

@@ -15,6 +15,7 @@ import {
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { eastWestGatewayValues, fixedHostname, releaseNames } from "../stacks/values";
 import { isIpAddress } from "../stacks/validate";
+import { controlPlaneRevisions } from "../stacks/revisions";
 import { istioChart } from "./istioChart";
 import { refusal } from "./refusal";
 
@@ -125,19 +126,35 @@ export class EastWestGateway extends pulumi.ComponentResource {
             });
         }
 
-        const object = (suffix: string, obj: IstioObject) =>
+        const object = (suffix: string, obj: IstioObject, aliases?: string) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${suffix}`,
                 { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec },
                 // istiod serves the validating webhook that admits Istio objects (its CRDs come with base).
-                { parent: this, dependsOn: [args.istiod] },
+                {
+                    parent: this,
+                    dependsOn: [args.istiod],
+                    ...(aliases !== undefined ? { aliases: [{ name: `${name}-${aliases}` }] } : {}),
+                },
             );
         if (args.exposeServices)
             this.servicesExposure = object("cross-network-gateway", crossNetworkGateway());
         this.istiodExposure = args.exposeIstiod
             ? [
                   object("istiod-gateway", istiodGateway()),
-                  object("istiod-vs", istiodVirtualService(mesh.istio.revision, fixedHostname(cluster))),
+                  // One route per revision: a remote's `istiod-<rev>` reaches its primary's istiod of that
+                  // revision by SNI. Webhooks called by URL at a hostname all carry that one name as SNI, so
+                  // only the serving revision's route takes it.
+                  ...controlPlaneRevisions(mesh.istio).map((revision) =>
+                      object(
+                          `istiod-vs${revision.suffix}`,
+                          istiodVirtualService(
+                              revision.name,
+                              revision.serving ? fixedHostname(cluster) : undefined,
+                          ),
+                          revision.takesOverShorthand ? "istiod-vs" : undefined,
+                      ),
+                  ),
               ]
             : [];
         this.registerOutputs({

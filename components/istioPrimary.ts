@@ -4,7 +4,7 @@ import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks/hardening";
 import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
 import { primaryIstiodValues } from "../stacks/values";
-import { baseChart, istiodChart } from "./istioChart";
+import { baseChart, istiodReleases } from "./istioChart";
 import { refusal } from "./refusal";
 
 export interface IstioPrimaryArgs {
@@ -36,8 +36,10 @@ export interface IstioPrimaryArgs {
 export class IstioPrimary extends pulumi.ComponentResource {
     /** The `base` release. */
     public readonly base: k8s.helm.v3.Release;
-    /** The `istiod` release: what the east-west gateway (sidecar injection) waits for. */
+    /** The serving revision's `istiod` release: what the east-west gateway (sidecar injection) waits for. */
     public readonly istiod: k8s.helm.v3.Release;
+    /** One `istiod` release per revision (`mesh.istio.revisions`; the shorthand: the one above). */
+    public readonly istiods: readonly k8s.helm.v3.Release[];
 
     constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:istio:IstioPrimary", name, {}, opts);
@@ -47,25 +49,34 @@ export class IstioPrimary extends pulumi.ComponentResource {
         }
         const namespace = args.namespace.metadata.name;
         this.base = baseChart(`${name}-base`, mesh, cluster, namespace, { parent: this });
-        this.istiod = istiodChart(
-            `${name}-istiod`,
+        const hardening = args.hardening;
+        const releases = istiodReleases(
+            name,
             mesh,
             namespace,
-            {
+            (revision) => ({
                 ...mergeValues(
-                    primaryIstiodValues(mesh, cluster, args.servesRemotes ?? false, args.clusterLocalHosts),
+                    primaryIstiodValues(
+                        mesh,
+                        cluster,
+                        args.servesRemotes ?? false,
+                        args.clusterLocalHosts,
+                        revision,
+                    ),
                     mergeValues(
-                        args.hardening ? istiodHardeningValues(args.hardening, mesh.istio.revision) : {},
+                        hardening ? istiodHardeningValues(hardening, revision.name) : {},
                         args.observability ? telemetryIstiodValues(args.observability) : {},
                     ),
                 ),
-            },
+            }),
             // cacerts first: an istiod started without it makes a self-signed CA and keeps it.
             {
                 parent: this,
                 dependsOn: [this.base, args.cacerts, ...(args.priorityClass ? [args.priorityClass] : [])],
             },
         );
-        this.registerOutputs({ base: this.base, istiod: this.istiod });
+        this.istiod = releases.serving;
+        this.istiods = releases.all;
+        this.registerOutputs({ base: this.base, istiod: this.istiod, istiods: this.istiods });
     }
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { remoteIstiodValues, remoteWebhookUrls } from "../stacks/values";
-import { baseChart, istiodChart } from "./istioChart";
+import { baseChart, istiodReleases } from "./istioChart";
 import { refusal } from "./refusal";
 
 export interface IstioRemoteArgs {
@@ -34,8 +34,10 @@ export interface IstioRemoteArgs {
 export class IstioRemote extends pulumi.ComponentResource {
     /** The `base` release (remote profile). */
     public readonly base: k8s.helm.v3.Release;
-    /** The `istiod` release (remote profile): the webhook the remote's gateway injection needs. */
+    /** The serving revision's `istiod` release (remote profile): the webhook the remote's gateway injection needs. */
     public readonly istiod: k8s.helm.v3.Release;
+    /** One remote-profile `istiod` release per revision, each pointing at its primary's istiod of that revision. */
+    public readonly istiods: readonly k8s.helm.v3.Release[];
 
     constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:istio:IstioRemote", name, {}, opts);
@@ -57,19 +59,26 @@ export class IstioRemote extends pulumi.ComponentResource {
             { parent: this },
             { base: validation },
         );
-        const values = remoteIstiodValues(mesh, cluster);
-        this.istiod = istiodChart(
-            `${name}-istiod`,
+        const releases = istiodReleases(
+            name,
             mesh,
             namespace,
-            {
-                ...values,
-                istiodRemote: { ...values.istiodRemote, injectionURL: urls.apply((u) => u?.injectionURL) },
-                base: validation,
-                global: { ...values.global, remotePilotAddress: address },
+            (revision) => {
+                const values = remoteIstiodValues(mesh, cluster, revision);
+                return {
+                    ...values,
+                    istiodRemote: {
+                        ...values.istiodRemote,
+                        injectionURL: urls.apply((u) => u?.injectionURL),
+                    },
+                    base: validation,
+                    global: { ...values.global, remotePilotAddress: address },
+                };
             },
             { parent: this, dependsOn: [this.base, ...args.controlPlaneExposure] },
         );
-        this.registerOutputs({ base: this.base, istiod: this.istiod });
+        this.istiod = releases.serving;
+        this.istiods = releases.all;
+        this.registerOutputs({ base: this.base, istiod: this.istiod, istiods: this.istiods });
     }
 }

@@ -22,12 +22,29 @@ export type ClusterRole = "primary" | "remote";
 /** How the east-west gateway's Service is exposed. */
 export type ServiceType = "LoadBalancer" | "NodePort";
 
-/** The Istio release installed in every cluster. */
-export interface IstioSettings {
-    /** Exact semver (`1.30.3`), used for every chart in every cluster. */
+/** One control plane of `mesh.istio.revisions`: installed side by side with the others in every cluster. */
+export interface NamedRevision {
+    /** The revision name (`1-30-3`): a DNS label, never `default`. */
+    readonly name: string;
+    /** Exact semver of every chart of this revision. */
     readonly version: string;
-    /** Revision (`1-30-3`); when set, every chart, label and exposure uses it. */
+}
+
+/**
+ * The Istio release installed in every cluster: one (`version`, optional `revision`), or several revisions
+ * side by side with revision tags (`revisions`, `tags`) while an upgrade runs. With `revisions`, `version`
+ * and `revision` are those of the revision the `default` tag names: the one the gateways and every namespace
+ * the program labels follow (stacks/revisions.ts derives the rest).
+ */
+export interface IstioSettings {
+    /** Exact semver (`1.30.3`) of the serving revision; with the shorthand, of every chart in every cluster. */
+    readonly version: string;
+    /** Revision (`1-30-3`) of the serving control plane; when set, every chart, label and exposure uses it. */
     readonly revision?: string;
+    /** `mesh.istio.revisions`, oldest first; absent with the one-version shorthand. */
+    readonly revisions?: readonly NamedRevision[];
+    /** `mesh.istio.tags`: revision tag → revision name; with `revisions` only, `default` always among them. */
+    readonly tags?: Readonly<Record<string, string>>;
     /**
      * Whether the `default` revision tag points at the revision in every cluster (`mesh.istio.defaultTag`).
      * Only with a revision; absent means yes. `false` leaves tags to be managed by hand.

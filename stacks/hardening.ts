@@ -12,6 +12,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { GatewayValues } from "./chartValues/gateway";
 import type { IstiodValues } from "./chartValues/istiod";
 import { composeMesh } from "./mesh";
+import { controlPlaneRevisions } from "./revisions";
 import { istioNamespace, managedByLabel } from "./names";
 import { ClusterSpec, projectName, ResourceSettings, WorkloadSettings } from "./core";
 import type { CoreTopology } from "./core";
@@ -238,7 +239,7 @@ function quotaFloor(s: HardeningSettings): { milliCpu?: number; bytes?: number; 
 
 /** One component's peak: its pods during a rollout at maximum replicas, and their requests. */
 export interface ComponentNeed {
-    readonly component: "istiod" | "east-west gateway" | "ingress gateway";
+    readonly component: "istiod" | `istiod ${string}` | "east-west gateway" | "ingress gateway";
     readonly maxReplicas: number;
     /** maxReplicas plus the rollout's surge. */
     readonly peakPods: number;
@@ -287,8 +288,13 @@ export interface HardeningInput extends CoreTopology {
 export function clusterNeed(topology: HardeningInput, clusterName: string): ClusterNeed {
     const plan = composeMesh(topology).clusters.find((p) => p.cluster.name === clusterName)!;
     const parts: ComponentNeed[] = [];
-    if (plan.cluster.role === "primary")
-        parts.push(component("istiod", topology.mesh.controlPlane, chartDefaults.istiod));
+    // One istiod per revision: a canary upgrade runs two side by side, and the quota must admit both.
+    if (plan.cluster.role === "primary") {
+        for (const revision of controlPlaneRevisions(topology.mesh.istio)) {
+            const label = topology.mesh.istio.revisions ? (`istiod ${revision.name!}` as const) : "istiod";
+            parts.push(component(label, topology.mesh.controlPlane, chartDefaults.istiod));
+        }
+    }
     if (plan.eastWestGateway)
         parts.push(component("east-west gateway", plan.cluster.eastWest, chartDefaults.gateway));
     const ingress = topology.traffic?.ingress;
@@ -450,7 +456,7 @@ export function hardeningPlan(topology: HardeningInput): ClusterHardening[] {
         if (s.mode === "off") return { cluster: plan.cluster, networkPolicies: [], need };
         const networkPolicies = [
             ...(plan.cluster.role === "primary"
-                ? [istiodNetworkPolicy(topology.mesh.istio.revision, s)]
+                ? controlPlaneRevisions(topology.mesh.istio).map((r) => istiodNetworkPolicy(r.name, s))
                 : []),
             ...(plan.eastWestGateway
                 ? [

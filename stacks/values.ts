@@ -7,6 +7,13 @@ import type { GatewayValues } from "./chartValues/gateway";
 import type { IstiodValues } from "./chartValues/istiod";
 import { ClusterSpec, EastWestSettings, IstioSettings, MeshSettings, WorkloadSettings } from "./core";
 import { isIpAddress } from "./checks";
+import { ControlPlaneRevision, controlPlaneRevisions, validatingRevision } from "./revisions";
+
+/** The revision the gateways and labelled namespaces follow (the `default` tag's, or the only one). */
+export function servingRevision(mesh: MeshSettings): ControlPlaneRevision {
+    const revisions = controlPlaneRevisions(mesh.istio);
+    return revisions.find((r) => r.serving) ?? revisions[0]!;
+}
 
 /** Istio's chart repository. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
@@ -27,12 +34,20 @@ export function istioChartSource(
     istio: Pick<IstioSettings, "version" | "charts">,
     chart: "base" | "istiod" | "gateway",
 ): { chart: string; version: string; repositoryOpts?: { repo: string } } {
-    const charts = istio.charts ?? istioChartRepo;
     const version = istio.version;
+    const charts = chartsFor(istio.charts ?? istioChartRepo, version);
     if (isChartRepository(charts) && !charts.startsWith("oci://")) {
         return { chart, version, repositoryOpts: { repo: charts } };
     }
     return { chart: `${charts.replace(/\/+$/, "")}/${chart}`, version };
+}
+
+/**
+ * `mesh.istio.charts` for one version: `{version}` in it stands for the version (a directory per version,
+ * needed when revisions of two versions run side by side).
+ */
+export function chartsFor(charts: string, version: string): string {
+    return charts.split("{version}").join(version);
 }
 
 /** Helm release names, as Istio's Helm guides use them. */
@@ -59,7 +74,9 @@ const dnsProxyMetadata = { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_A
 export function baseValues(mesh: MeshSettings, cluster: ClusterSpec): BaseValues {
     return {
         ...(cluster.role === "remote" ? { profile: "remote" } : {}),
-        ...(mesh.istio.revision ? { defaultRevision: mesh.istio.revision } : {}),
+        ...(validatingRevision(mesh.istio) !== undefined
+            ? { defaultRevision: validatingRevision(mesh.istio) }
+            : {}),
     };
 }
 
@@ -72,11 +89,11 @@ export function primaryIstiodValues(
     cluster: ClusterSpec,
     servesRemotes: boolean,
     clusterLocalHosts: readonly string[] = [],
+    revision: ControlPlaneRevision = servingRevision(mesh),
 ): IstiodValues {
     const webhookHost = servesRemotes ? fixedHostname(cluster) : undefined;
     return {
-        ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
-        ...defaultTagValues(mesh),
+        ...revisionValues(revision),
         ...controlPlaneScaling(mesh.controlPlane),
         // Remotes call the webhooks at this name (by URL, through the east-west gateway's passthrough): the
         // API server checks it against istiod's serving certificate, which names it only when told to.
@@ -107,11 +124,14 @@ export function primaryIstiodValues(
  * an `istiod` Service pointing at its primary). `remotePilotAddress` is added by the component: it is the
  * primary's east-west address, known only once that gateway has one.
  */
-export function remoteIstiodValues(mesh: MeshSettings, cluster: ClusterSpec): IstiodValues {
+export function remoteIstiodValues(
+    mesh: MeshSettings,
+    cluster: ClusterSpec,
+    revision: ControlPlaneRevision = servingRevision(mesh),
+): IstiodValues {
     return {
         profile: "remote",
-        ...(mesh.istio.revision ? { revision: mesh.istio.revision } : {}),
-        ...defaultTagValues(mesh),
+        ...revisionValues(revision),
         istiodRemote: { injectionPath: injectionPath(cluster) },
         global: {
             meshID: mesh.meshId,
@@ -157,16 +177,14 @@ export function fixedHostname(cluster: ClusterSpec): string | undefined {
 }
 
 /**
- * Whether the mesh's revision gets the `default` revision tag, so that `istio-injection=enabled` (and
- * `istio.io/rev=default`) namespaces are injected by it: with a revision, unless `mesh.istio.defaultTag: false`.
+ * `revision` and `revisionTags` of one revision's istiod release (either profile): each tag's webhooks and
+ * Service then exist in every cluster, rendered by the release of the revision the tag names.
  */
-export function usesDefaultTag(mesh: MeshSettings): boolean {
-    return mesh.istio.revision !== undefined && mesh.istio.defaultTag !== false;
-}
-
-/** `revisionTags` of an istiod release (either profile): the tag's webhooks then exist in every cluster. */
-function defaultTagValues(mesh: MeshSettings): Pick<IstiodValues, "revisionTags"> {
-    return usesDefaultTag(mesh) ? { revisionTags: ["default"] } : {};
+function revisionValues(revision: ControlPlaneRevision): Pick<IstiodValues, "revision" | "revisionTags"> {
+    return {
+        ...(revision.name !== undefined ? { revision: revision.name } : {}),
+        ...(revision.tags.length > 0 ? { revisionTags: [...revision.tags] } : {}),
+    };
 }
 
 /** Ports of an east-west gateway when the mesh names no network (with one, `networkGateway` adds them). */

@@ -1,5 +1,6 @@
 /** What each cluster runs for observability: releases, stub Services, and the Istio objects that admit and scrape them. */
 import { IstioObject } from "../istioObjects";
+import { injectionRevision } from "../revisions";
 import { injectionLabel, managedByLabel } from "../names";
 import { principal } from "../security";
 import { projectName } from "../core";
@@ -186,7 +187,7 @@ export function observabilityPlan(topology: ObservabilityInput): ClusterObservab
             cluster,
             namespace: {
                 name: s.namespace,
-                labels: { ...managedByLabel, ...injectionLabel(topology.mesh.istio.revision) },
+                labels: { ...managedByLabel, ...injectionLabel(injectionRevision(topology.mesh.istio)) },
             },
             ...(s.metrics
                 ? {

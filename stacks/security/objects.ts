@@ -1,4 +1,5 @@
 /** The namespaces, PeerAuthentications and AuthorizationPolicies the security settings compile to, per cluster. */
+import { injectionRevision } from "../revisions";
 import { injectionLabel, istioNamespace } from "../names";
 import type { ClusterSpec, CoreTopology } from "../core";
 import {
@@ -29,7 +30,10 @@ export interface NamespaceManifest {
 export function namespaceMetadata(ns: MeshNamespace, revision: string | undefined): NamespaceManifest {
     return {
         name: ns.name,
-        labels: { ...ns.labels, ...injectionLabel(revision) },
+        labels: {
+            ...ns.labels,
+            ...(ns.revision !== undefined ? { "istio.io/rev": ns.revision } : injectionLabel(revision)),
+        },
         ...(Object.keys(ns.annotations).length > 0 ? { annotations: { ...ns.annotations } } : {}),
     };
 }
@@ -121,7 +125,9 @@ export interface ClusterSecurity {
 
 /** Per cluster, in topology order: every cluster gets every namespace; primaries get the same objects. */
 export function securityPlan(topology: SecurityInput): readonly ClusterSecurity[] {
-    const namespaces = topology.namespaces.map((ns) => namespaceMetadata(ns, topology.mesh.istio.revision));
+    const namespaces = topology.namespaces.map((ns) =>
+        namespaceMetadata(ns, injectionRevision(topology.mesh.istio)),
+    );
     const objects = securityObjects(topology);
     return topology.clusters.map((cluster) => ({
         cluster,

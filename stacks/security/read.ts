@@ -11,6 +11,7 @@ import {
     sharedNamespaceKind,
 } from "../checks";
 import { injectionLabel, istioNamespace, networkLabel } from "../names";
+import { injectionRevision, revisionLabelValues } from "../revisions";
 import {
     AllowOperation,
     AllowRule,
@@ -131,6 +132,7 @@ export const namespaceKeys = [
     "denyByDefault",
     "allowNothing",
     "allow",
+    "revision",
 ];
 export const ruleKeys = ["name", "selector", "from", "to"];
 export const fromKeys = ["principals", "serviceAccounts", "namespaces"];
@@ -270,7 +272,9 @@ export function validateSecurity(
         }
         const labels = p.labels(raw, "labels", path, "label");
         for (const key of Object.keys(labels).filter((k) => ownedLabels.includes(k))) {
-            const injection = Object.entries(injectionLabel(ctx.revision))
+            const injection = Object.entries(
+                injectionLabel(ctx.istio ? injectionRevision(ctx.istio) : undefined),
+            )
                 .map(([k, v]) => `${k}=${v}`)
                 .join("");
             p.fail(
@@ -278,10 +282,11 @@ export function validateSecurity(
                 key === networkLabel
                     ? "is set by the program on each cluster's istio-system; remove it (namespaces span networks)"
                     : `conflicts with the injection label the program sets (${injection}, from ` +
-                          "`mesh.istio.revision`); remove it",
+                          "`mesh.istio`); remove it, or name a revision or tag in `revision`",
             );
         }
         const annotations = p.labels(raw, "annotations", path, "annotation");
+        const revision = readNamespaceRevision(p, raw, path, ctx);
         const nsMtls = p.mtls(raw, "mtls", path);
         const denyByDefault = p.boolean(raw, "denyByDefault", path);
         const allowNothing = p.boolean(raw, "allowNothing", path);
@@ -307,6 +312,7 @@ export function validateSecurity(
                 name: name as string,
                 labels,
                 annotations,
+                ...(revision !== undefined ? { revision } : {}),
                 ...(nsMtls !== undefined ? { mtls: nsMtls } : {}),
                 denyByDefault: denyByDefault || allowNothing,
                 allowNothing,
@@ -318,6 +324,37 @@ export function validateSecurity(
 
     if (p.errors.length > 0) return { ok: false, errors: p.errors };
     return { ok: true, namespaces, security: { mtls, trustDomainAliases: aliases } };
+}
+
+/**
+ * `namespaces[].revision`: the revision or revision tag whose control plane injects the namespace
+ * (`istio.io/rev=<it>`), such as `canary` while a new revision is tried. It must be one the mesh installs:
+ * a revision cannot be removed while a namespace names it.
+ */
+function readNamespaceRevision(
+    p: Problems,
+    raw: Obj,
+    path: string,
+    ctx: SecurityContext,
+): string | undefined {
+    const value = raw.revision;
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value !== "string") {
+        p.fail(`${path}.revision`, `must be a revision or tag name, got ${excerpt(value)}`);
+        return undefined;
+    }
+    if (ctx.istio === undefined) return value;
+    const known = revisionLabelValues(ctx.istio);
+    if (!known.includes(value)) {
+        p.fail(
+            `${path}.revision`,
+            `${excerpt(value)} is not a revision or tag the mesh installs (${
+                known.join(", ") || "none: set " + "`mesh.istio.revision` or `revisions`"
+            }); a revision is removed only once no namespace names it`,
+        );
+        return undefined;
+    }
+    return value;
 }
 
 export function readRules(

@@ -1,4 +1,5 @@
 /** Security settings: the typed form of `istio-multicluster:namespaces` and `security`, and the names they derive. */
+import type { IstioSettings } from "../core";
 import { networkLabel } from "../names";
 
 /** An Istio security object as the Kubernetes API takes it. */
@@ -59,6 +60,8 @@ export interface MeshNamespace {
     /** Extra labels; the injection label is added by `namespaceMetadata`, never given here. */
     readonly labels: Readonly<Record<string, string>>;
     readonly annotations: Readonly<Record<string, string>>;
+    /** `revision`: the revision or tag injecting it (`istio.io/rev`); absent: the mesh's injection label. */
+    readonly revision?: string;
     /** A namespace-wide mTLS override (a migration window); absent: the mesh's mode holds. */
     readonly mtls?: MtlsMode;
     /** An allow-nothing AuthorizationPolicy in the namespace: only the allow rules admit requests. */
@@ -82,7 +85,8 @@ export type SecurityResult =
 /** What the security validator needs from the validated mesh. */
 export interface SecurityContext {
     readonly trustDomain: string;
-    readonly revision?: string;
+    /** The mesh's Istio settings; undefined when `mesh.istio` itself was refused. */
+    readonly istio?: IstioSettings;
 }
 
 /** The config keys this module reads. */

@@ -38,13 +38,13 @@ import {
 } from "../topology";
 import { validateSecurity } from "../security";
 import { validateTraffic } from "../traffic";
-import { releaseNames } from "../values";
-import { configValue, Derived, exactSemver, Obj, prune, Reader } from "../reader";
+import { configValue, Derived, Obj, prune, Reader } from "../reader";
 
 import { RawConfig, ValidationResult } from "./raw";
 import { readEastWest, readWorkload, workloadKeys } from "./workloads";
 import { readCa } from "./ca";
-import { chartSourceProblems, readContext } from "./sources";
+import { readContext } from "./sources";
+import { readIstio } from "./istio";
 
 export { isIpAddress, isLoopbackHost } from "../checks";
 export { configValue } from "../reader";
@@ -53,6 +53,7 @@ export { RawConfig, TopologyError, ValidationResult, rawConfigFrom } from "./raw
 export { maxReplicas } from "./workloads";
 export { caDefaults } from "./ca";
 export { chartSourceProblems } from "./sources";
+export { namesFromRevision } from "./istio";
 
 /** Every name the program derives from a cluster name (the longest of each kind). */
 export function namesFromCluster(name: string): Derived[] {
@@ -66,30 +67,6 @@ export function namesFromCluster(name: string): Derived[] {
         {
             what: "the label value topology.istio.io/cluster",
             name,
-            limit: nameLimits.labelValue,
-            by: "Kubernetes",
-        },
-    ];
-}
-
-/** Every name the program (and the charts it installs) derives from the mesh's revision. */
-export function namesFromRevision(revision: string): Derived[] {
-    return [
-        {
-            what: "the istiod Helm release",
-            name: releaseNames.istiod(revision),
-            limit: nameLimits.helmRelease,
-            by: "Helm",
-        },
-        {
-            what: "the istiod Service",
-            name: `istiod-${revision}`,
-            limit: nameLimits.dnsLabel,
-            by: "Kubernetes",
-        },
-        {
-            what: "the label value istio.io/rev",
-            name: revision,
             limit: nameLimits.labelValue,
             by: "Kubernetes",
         },
@@ -167,61 +144,12 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             isDnsSubdomain,
             "a DNS name such as cluster.local (labels of at most 63 characters, 253 in all)",
         ) ?? "cluster.local";
-    const istio = r.object(mesh, "istio", meshPath);
+    const istioObj = r.object(mesh, "istio", meshPath);
     const istioPath = `${meshPath}.istio`;
-    let version: string | undefined;
-    let revision: string | undefined;
-    let defaultTag: boolean | undefined;
-    let charts: string | undefined;
-    if (!istio) {
-        if (meshGiven && configValue(mesh, "istio") === undefined) {
-            r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
-        }
-    } else {
-        r.knownKeys(istio, istioPath, ["version", "revision", "defaultTag", "charts"]);
-        version = r.matching(
-            istio,
-            "version",
-            istioPath,
-            true,
-            (s) => exactSemver.test(s),
-            "an exact version such as 1.30.3 (no ranges, no `latest`)",
-        );
-        revision = r.dnsLabel(istio, "revision", istioPath, false);
-        if (revision === "default") {
-            r.fail(
-                `${istioPath}.revision`,
-                "`default` is reserved by Istio for the default revision tag; omit `revision` or pick another name",
-            );
-            revision = undefined;
-        } else if (
-            revision !== undefined &&
-            !r.derived(`${istioPath}.revision`, revision, namesFromRevision(revision))
-        ) {
-            revision = undefined;
-        }
-        charts = r.string(
-            istio,
-            "charts",
-            istioPath,
-            false,
-            "set it to a Helm repository (https://, oci://) or a directory holding `base`, `istiod` and `gateway`",
-        );
-        if (charts !== undefined) {
-            for (const problem of chartSourceProblems(charts, version))
-                r.fail(`${istioPath}.charts`, problem);
-        }
-        // The `default` revision tag (issue 7): only a revision can carry it.
-        if (configValue(istio, "defaultTag") !== undefined) {
-            defaultTag = r.boolean(istio, "defaultTag", istioPath, true);
-            if (defaultTag && configValue(istio, "revision") === undefined) {
-                r.fail(
-                    `${istioPath}.defaultTag`,
-                    "only with `revision`: without one the install already is the default; remove `defaultTag`",
-                );
-            }
-        }
+    if (!istioObj && meshGiven && configValue(mesh, "istio") === undefined) {
+        r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
     }
+    const istio = istioObj ? readIstio(r, istioObj, istioPath) : undefined;
     const cpObj = r.object(mesh, "controlPlane", meshPath) ?? {};
     r.knownKeys(cpObj, `${meshPath}.controlPlane`, workloadKeys);
     const controlPlane = readWorkload(r, cpObj, `${meshPath}.controlPlane`);
@@ -487,7 +415,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         );
     }
     const ca = readCa(r, mesh, raw.secret.mesh, primaries, at);
-    const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, revision });
+    const sec = validateSecurity(raw.namespaces, raw.security, { trustDomain, istio });
     if (!sec.ok) r.adopt(sec.errors);
     // Services live in the mesh's namespaces; while those are refused, only the traffic config's own checks run.
     const traffic = validateTraffic(raw, clusters, sec.ok ? sec.namespaces.map((n) => n.name) : undefined);
@@ -526,7 +454,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
                 `${maxClustersPerReaderSecret} that fit in Kubernetes' 1 MiB Secret limit; use per-cluster`,
         );
     }
-    if (r.errors.length > 0 || meshId === undefined || version === undefined || !sec.ok) {
+    if (r.errors.length > 0 || meshId === undefined || istio === undefined || !sec.ok) {
         // Hardening's own checks run too, so that every problem is reported at once.
         return { ok: false, errors: [...r.errors, ...validateHardening(raw.hardening, undefined).errors] };
     }
@@ -537,7 +465,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             ...(sec.security.trustDomainAliases.length > 0
                 ? { trustDomainAliases: sec.security.trustDomainAliases }
                 : {}),
-            istio: prune({ version, revision, defaultTag, charts }),
+            istio,
             ca,
             controlPlane,
             ...(remoteSecrets === "per-reader" ? { remoteSecrets } : {}),

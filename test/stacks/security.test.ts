@@ -196,8 +196,8 @@ describe("validateSecurity", () => {
                 `${N}[0].labels["bad key!"]: "bad key!" is not a Kubernetes label key ([prefix/]name, name at most 63 letters, digits, '-', '_' or '.')`,
                 `${N}[0].labels["team"]: "has space" is not a label value (at most 63 letters, digits, '-', '_' or '.')`,
                 `${N}[0].labels["n"]: must be a string, got 1; quote it in YAML`,
-                `${N}[0].labels["istio-injection"]: conflicts with the injection label the program sets (istio.io/rev=1-30-3, from \`mesh.istio.revision\`); remove it`,
-                `${N}[0].labels["istio.io/rev"]: conflicts with the injection label the program sets (istio.io/rev=1-30-3, from \`mesh.istio.revision\`); remove it`,
+                `${N}[0].labels["istio-injection"]: conflicts with the injection label the program sets (istio.io/rev=1-30-3, from \`mesh.istio\`); remove it, or name a revision or tag in \`revision\``,
+                `${N}[0].labels["istio.io/rev"]: conflicts with the injection label the program sets (istio.io/rev=1-30-3, from \`mesh.istio\`); remove it, or name a revision or tag in \`revision\``,
                 `${N}[0].labels["topology.istio.io/network"]: is set by the program on each cluster's istio-system; remove it (namespaces span networks)`,
                 `${N}[0].annotations["a/b/c"]: "a/b/c" is not a Kubernetes annotation key ([prefix/]name, name at most 63 letters, digits, '-', '_' or '.')`,
             ],
@@ -270,7 +270,10 @@ describe("validateSecurity", () => {
     ];
     for (const row of refused) {
         it(`refuses ${row.name}, every problem with its path`, () => {
-            const r = validateSecurity(row.namespaces, row.security, { ...ctx, revision: row.revision });
+            const r = validateSecurity(row.namespaces, row.security, {
+                ...ctx,
+                ...(row.revision ? { istio: { version: "1.30.3", revision: row.revision } } : {}),
+            });
             assert.deepEqual(errors(r), row.errors);
         });
     }

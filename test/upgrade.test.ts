@@ -1,0 +1,268 @@
+/**
+ * The whole program with Istio revisions side by side (a canary upgrade), under the mock runtime: what each
+ * cluster gets per revision, how a moved tag orders the releases, and what each step of an upgrade changes.
+ */
+import { strict as assert } from "node:assert";
+import { Plan, PlannedResource, plainInputs, plan, stackConfigFromDocument } from "../tools/planner";
+
+type Doc = Record<string, unknown>;
+const release = "kubernetes:helm.sh/v3:Release";
+const vsType = "kubernetes:networking.istio.io/v1:VirtualService";
+
+const clusters = [
+    {
+        name: "c1",
+        role: "primary",
+        network: "n1",
+        context: "ctx-c1",
+        apiServer: "https://c1.example.com:6443",
+    },
+    {
+        name: "c2",
+        role: "primary",
+        network: "n2",
+        context: "ctx-c2",
+        apiServer: "https://c2.example.com:6443",
+    },
+    {
+        name: "c3",
+        role: "remote",
+        primary: "c1",
+        network: "n1",
+        context: "ctx-c3",
+        apiServer: "https://c3.example.com:6443",
+    },
+];
+const old = { name: "1-29-6", version: "1.29.6" };
+const next = { name: "1-30-3", version: "1.30.3" };
+
+async function planOf(istio: Doc, extra: Doc = {}): Promise<Plan> {
+    return plan(
+        stackConfigFromDocument(
+            "test",
+            {
+                config: {
+                    "istio-multicluster:mesh": { meshId: "mesh1", istio },
+                    "istio-multicluster:clusters": clusters,
+                    "istio-multicluster:namespaces": [{ name: "shop" }, { name: "try", revision: "canary" }],
+                    ...extra,
+                },
+            },
+            "test",
+        ),
+    );
+}
+
+const byName = (p: Plan, type: string, name: string): PlannedResource => {
+    const r = p.resources.find((x) => x.type === type && x.name === name);
+    assert.ok(r, `no ${type} ${name}; have ${p.resources.map((x) => x.name).join(", ")}`);
+    return r;
+};
+const inputs = (p: Plan, name: string) => plainInputs(byName(p, release, name));
+const values = (p: Plan, name: string) => inputs(p, name).values as Doc;
+
+/** Names of the resources whose inputs differ between two plans (present in both), and those in one only. */
+function changes(a: Plan, b: Plan): { changed: string[]; added: string[]; removed: string[] } {
+    const key = (r: PlannedResource) => `${r.type}::${r.name}`;
+    const before = new Map(a.resources.map((r) => [key(r), r]));
+    const after = new Map(b.resources.map((r) => [key(r), r]));
+    const changed = [...after]
+        .filter(
+            ([k, r]) =>
+                before.has(k) && JSON.stringify(r.rawInputs) !== JSON.stringify(before.get(k)!.rawInputs),
+        )
+        .map(([, r]) => r.name)
+        .sort();
+    return {
+        changed,
+        added: [...after.keys()].filter((k) => !before.has(k)).sort(),
+        removed: [...before.keys()].filter((k) => !after.has(k)).sort(),
+    };
+}
+
+describe("revisions side by side: 1.29.6 serving, 1.30.3 as canary", () => {
+    let p: Plan;
+    before(async () => {
+        p = await planOf({ revisions: [old, next], tags: { default: old.name, canary: next.name } });
+    });
+
+    it("every cluster runs an istiod per revision at its own version, the tags on their revisions", () => {
+        for (const c of ["c1", "c2", "c3"]) {
+            for (const [rev, tags] of [
+                [old, ["default"]],
+                [next, ["canary"]],
+            ] as const) {
+                const r = inputs(p, `${c}-istiod-${rev.name}`);
+                assert.equal(r.name, `istiod-${rev.name}`);
+                assert.equal(r.version, rev.version);
+                assert.equal(values(p, `${c}-istiod-${rev.name}`).revision, rev.name);
+                assert.deepEqual(values(p, `${c}-istiod-${rev.name}`).revisionTags, tags);
+            }
+        }
+        // The remote's releases of each revision point at the primary, by the same injection path.
+        for (const rev of [old, next]) {
+            const v = values(p, `c3-istiod-${rev.name}`);
+            assert.equal(v.profile, "remote");
+            assert.equal((v.istiodRemote as Doc).injectionPath, "/inject/cluster/c3/net/n1");
+        }
+        assert.equal(p.resources.filter((r) => r.type === release && /-istiod/.test(r.name)).length, 6);
+    });
+
+    it("base carries the newest CRDs and validates with the `default` tag's revision", () => {
+        for (const c of ["c1", "c2"]) {
+            assert.equal(inputs(p, `${c}-base`).version, "1.30.3");
+            assert.deepEqual(values(p, `${c}-base`), { defaultRevision: old.name });
+        }
+    });
+
+    it("gateways follow the `default` tag, and wait for its istiod", () => {
+        for (const c of ["c1", "c2", "c3"]) {
+            const gw = byName(p, release, `${c}-eastwestgateway`);
+            assert.equal(plainInputs(gw).version, old.version);
+            assert.equal((plainInputs(gw).values as Doc).revision, old.name);
+            assert.ok(gw.dependsOn.includes(byName(p, release, `${c}-istiod-${old.name}`).urn));
+        }
+    });
+
+    it("a release holding a tag is updated after the releases that may be giving it up", () => {
+        for (const c of ["c1", "c2", "c3"]) {
+            const serving = byName(p, release, `${c}-istiod-${old.name}`);
+            const canary = byName(p, release, `${c}-istiod-${next.name}`);
+            assert.ok(serving.dependsOn.includes(canary.urn));
+            assert.ok(!canary.dependsOn.includes(serving.urn));
+        }
+    });
+
+    it("the primary exposes each revision's istiod by its own SNI", () => {
+        for (const rev of [old, next]) {
+            const vs = plainInputs(byName(p, vsType, `c1-istiod-vs-${rev.name}`));
+            assert.equal((vs.metadata as Doc).name, `istiod-vs-${rev.name}`);
+            const tls = (vs.spec as { tls: { match: { sniHosts: string[] }[] }[] }).tls;
+            assert.deepEqual(tls[0]!.match[0]!.sniHosts, [
+                `istiod-${rev.name}.istio-system.svc`,
+                `istiod-${rev.name}.istio-system.svc.cluster.local`,
+            ]);
+        }
+        assert.equal(p.resources.filter((r) => r.type === vsType).length, 2, "only c1 serves a remote");
+    });
+
+    it("namespaces: the default tag by istio-injection=enabled, a canary namespace by its tag", () => {
+        const labels = (name: string) =>
+            (plainInputs(byName(p, "kubernetes:core/v1:Namespace", name)).metadata as { labels: Doc }).labels;
+        assert.equal(labels("c1/shop")["istio-injection"], "enabled");
+        assert.equal(labels("c1/shop")["istio.io/rev"], undefined);
+        assert.equal(labels("c2/try")["istio.io/rev"], "canary");
+    });
+
+    it("hardening admits both istiods: a NetworkPolicy each (the quota grows with the step that adds one)", () => {
+        const names = p.resources
+            .filter(
+                (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name.startsWith("c1"),
+            )
+            .map((r) => (plainInputs(r).metadata as Doc).name)
+            .sort();
+        assert.deepEqual(names, [
+            "istio-eastwestgateway-ingress",
+            "istiod-1-29-6-ingress",
+            "istiod-1-30-3-ingress",
+        ]);
+    });
+});
+
+describe("an upgrade, step by step: what each `up` changes", () => {
+    it("moving `default` to the new revision changes the istiod releases, base's validator and the gateways only", async () => {
+        const before = await planOf({
+            revisions: [old, next],
+            tags: { default: old.name, canary: next.name },
+        });
+        const after = await planOf({
+            revisions: [old, next],
+            tags: { default: next.name, canary: next.name },
+        });
+        const d = changes(before, after);
+        assert.deepEqual(d.added, []);
+        assert.deepEqual(d.removed, []);
+        assert.deepEqual(
+            d.changed,
+            ["c1", "c2", "c3"]
+                .flatMap((c) => [
+                    `${c}-base`,
+                    `${c}-eastwestgateway`,
+                    `${c}-istiod-1-29-6`,
+                    `${c}-istiod-1-30-3`,
+                ])
+                .sort(),
+        );
+        // The old holder gives the tag up first: the new one now waits for it.
+        const serving = byName(after, release, "c1-istiod-1-30-3");
+        assert.ok(serving.dependsOn.includes(byName(after, release, "c1-istiod-1-29-6").urn));
+        assert.deepEqual(values(after, "c1-istiod-1-29-6").revisionTags, undefined);
+        assert.deepEqual(values(after, "c1-istiod-1-30-3").revisionTags, ["canary", "default"]);
+    });
+
+    it("adding the canary creates its releases and routes only; removing the old revision deletes only its own", async () => {
+        const shopOnly = { "istio-multicluster:namespaces": [{ name: "shop" }] };
+        const one = await planOf({ revisions: [old], tags: { default: old.name } }, shopOnly);
+        const two = await planOf(
+            { revisions: [old, next], tags: { default: old.name, canary: next.name } },
+            shopOnly,
+        );
+        const added = changes(one, two);
+        assert.deepEqual(added.removed, []);
+        // base moves to the newest CRDs; the quotas of istio-system make room for the second istiod.
+        assert.deepEqual(added.changed, [
+            "c1-base",
+            "c1-istio-system-quota",
+            "c2-base",
+            "c2-istio-system-quota",
+            "c3-base",
+        ]);
+        assert.deepEqual(
+            added.added,
+            [
+                ...["c1", "c2", "c3"].map((c) => `${release}::${c}-istiod-1-30-3`),
+                `${vsType}::c1-istiod-vs-1-30-3`,
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy::c1-istiod-1-30-3-ingress",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy::c2-istiod-1-30-3-ingress",
+            ].sort(),
+        );
+        const done = await planOf({ revisions: [next], tags: { default: next.name, canary: next.name } });
+        const moved = await planOf({
+            revisions: [old, next],
+            tags: { default: next.name, canary: next.name },
+        });
+        const removed = changes(moved, done);
+        assert.deepEqual(removed.added, []);
+        assert.deepEqual(removed.changed, ["c1-istio-system-quota", "c2-istio-system-quota"]);
+        assert.deepEqual(
+            removed.removed,
+            [
+                ...["c1", "c2", "c3"].map((c) => `${release}::${c}-istiod-1-29-6`),
+                `${vsType}::c1-istiod-vs-1-29-6`,
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy::c1-istiod-1-29-6-ingress",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy::c2-istiod-1-29-6-ingress",
+            ].sort(),
+        );
+    });
+
+    it("the shorthand and its general form plan the same objects, under the revision's resource names", async () => {
+        const shorthand = await planOf(
+            { version: "1.30.3", revision: "1-30-3" },
+            {
+                "istio-multicluster:namespaces": [{ name: "shop", revision: "1-30-3" }],
+            },
+        );
+        const general = await planOf(
+            { revisions: [next], tags: { default: next.name } },
+            {
+                "istio-multicluster:namespaces": [{ name: "shop", revision: "1-30-3" }],
+            },
+        );
+        const rename = (name: string) => name.replace(/-istiod(-vs)?$/, (m) => `${m}-1-30-3`);
+        const doc = (p: Plan) =>
+            p.resources
+                .map((r) => ({ type: r.type, name: rename(r.name), inputs: JSON.stringify(r.rawInputs) }))
+                .sort((a, b) => `${a.type}${a.name}`.localeCompare(`${b.type}${b.name}`));
+        assert.deepEqual(doc(general), doc(shorthand));
+    });
+});
