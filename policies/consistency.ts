@@ -90,6 +90,19 @@ const exactVersion = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 export interface IstioVersionConfig {
     /** The one Istio version every chart must be pinned to; unset: any one exact version. */
     readonly version?: string;
+    /** The versions charts may be pinned to while revisions run side by side (a canary upgrade). */
+    readonly versions?: readonly string[];
+}
+
+/** The distinct revisions of the stack's istiod releases ("" for none), unknown ones left out. */
+function istiodRevisions(installed: readonly Installed[]): Set<string> {
+    return new Set(
+        installed.flatMap((r) => {
+            if (r.chart.chart !== "istiod") return [];
+            const rev = str(r.chart.values, "revision");
+            return isUnknown(rev) ? [] : [rev ?? ""];
+        }),
+    );
 }
 
 /** Every Istio chart in every cluster pinned to the same exact version. */
@@ -103,10 +116,15 @@ export const istioVersionPinned: StackValidationPolicy = {
                 pattern: exactVersion.source,
                 description: "The required Istio version",
             },
+            versions: {
+                type: "array",
+                items: { type: "string", pattern: exactVersion.source },
+                description: "The Istio versions allowed while revisions run side by side (a canary upgrade)",
+            },
         },
     },
     validateStack: (args, reportViolation) => {
-        const { version: required } = configOf<IstioVersionConfig>(args, {});
+        const { version: required, versions: allowed } = configOf<IstioVersionConfig>(args, {});
         const installed = charts(stackResources(args.resources));
         const pinned: { r: Installed; v: string }[] = [];
         for (const r of installed) {
@@ -119,6 +137,22 @@ export const istioVersionPinned: StackValidationPolicy = {
                     r.urn,
                 );
             } else pinned.push({ r, v });
+        }
+        if (allowed !== undefined || istiodRevisions(installed).size > 1) {
+            // Revisions side by side run several versions (istio-revisions-consistent checks how they relate);
+            // the policy config may still name which versions this stack may run.
+            const versions = allowed ?? (required !== undefined ? [required] : undefined);
+            for (const { r, v } of pinned) {
+                if (versions !== undefined && !versions.includes(v)) {
+                    reportViolation(
+                        `chart ${r.chart.chart} of ${r.name} is pinned to ${v}, which this stack's policy config does ` +
+                            `not allow (${versions.join(", ")}); pin \`mesh.istio.revisions\` to allowed versions, or ` +
+                            "add the new version to the policy's `versions` for the upgrade",
+                        r.urn,
+                    );
+                }
+            }
+            return;
         }
         const expected = required ?? majority(pinned.map(({ v }) => v));
         for (const { r, v } of pinned) {
@@ -145,6 +179,8 @@ export const istioRevisionConsistent: StackValidationPolicy = {
     name: "istio-revision-consistent",
     description: "Every Istio chart in every cluster uses the same revision (or none at all).",
     validateStack: (args, reportViolation) => {
+        // Revisions side by side are istio-revisions-consistent's to judge (policies/revisions.ts).
+        if (istiodRevisions(charts(stackResources(args.resources))).size > 1) return;
         const installed = charts(stackResources(args.resources)).flatMap((r) => {
             const rev = revisionOf(r);
             return rev === undefined ? [] : [{ r, rev }];
@@ -188,6 +224,11 @@ export const eastWestGatewayMatchesCluster: StackValidationPolicy = {
             }
             const rev = revisionOf(gw);
             const istiodRev = revisionOf(istiod);
+            // With several revisions in the cluster, istio-revisions-consistent says which the gateway may run on.
+            const revisionsHere = installed.filter(
+                (r) => r.chart.chart === "istiod" && r.cluster === gw.cluster,
+            );
+            if (revisionsHere.length > 1) continue;
             if (rev !== undefined && istiodRev !== undefined && rev !== istiodRev) {
                 reportViolation(
                     `east-west gateway ${gw.name} has revision ${JSON.stringify(rev)} but istiod ${istiod.name} ` +

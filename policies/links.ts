@@ -31,7 +31,9 @@ export const clusterNamesUnique: StackValidationPolicy = {
     name: "cluster-names-unique",
     description: "Every istiod names its cluster with a non-empty DNS-1123 label that no other cluster uses.",
     validateStack: (args, reportViolation) => {
-        const seen = new Map<string, string>();
+        // Name → the first istiod naming it, and its cluster: the istiods of several revisions in one cluster
+        // (a canary upgrade) name that one cluster.
+        const seen = new Map<string, { name: string; cluster: string | undefined }>();
         for (const r of stackResources(args.resources)) {
             const chart = istioChart(r.type, r.props);
             if (chart?.chart !== "istiod") continue;
@@ -49,12 +51,14 @@ export const clusterNamesUnique: StackValidationPolicy = {
                     r.urn,
                 );
             } else if (seen.has(name)) {
+                const first = seen.get(name)!;
+                if (first.cluster !== undefined && first.cluster === r.cluster) continue;
                 reportViolation(
                     `istiod ${r.name} has cluster name ${JSON.stringify(name)}, already used by ` +
-                        `${seen.get(name)}; give every cluster its own name`,
+                        `${first.name}; give every cluster its own name`,
                     r.urn,
                 );
-            } else seen.set(name, r.name);
+            } else seen.set(name, { name: r.name, cluster: r.cluster });
         }
     },
 };

@@ -14,6 +14,7 @@ import { keyMaterialPolicies } from "./keyMaterial";
 import { linkPolicies } from "./links";
 import { orderingPolicies } from "./ordering";
 import { releasePolicies } from "./releases";
+import { revisionPolicies } from "./revisions";
 import { securityPolicies } from "./security";
 import { telemetryPolicies } from "./telemetry";
 import { trafficPolicies } from "./traffic";
@@ -35,6 +36,7 @@ const advisoryByDefault = new Set(["ca-key-size-recommended"]);
 export const policies: Policies = [
     ...orderingPolicies,
     ...consistencyPolicies,
+    ...revisionPolicies,
     ...linkPolicies,
     ...keyMaterialPolicies,
     ...exposurePolicies,

@@ -64,6 +64,10 @@ describe("cluster-names-unique", () => {
         const out = await runStack(clusterNamesUnique, [
             chart("a", "istiod", istiodValues("a")),
             chart("b", "istiod", istiodValues("b")),
+            // A second revision's istiod in cluster b (a canary upgrade) names the same cluster.
+            chart("b", "istiod", istiodValues("b", "b-net", { revision: "canary" }), {
+                name: "b-istiod-canary",
+            }),
         ]);
         assert.deepEqual(out.messages, []);
     });
