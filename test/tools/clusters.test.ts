@@ -4,12 +4,14 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main, parseArgs } from "../../tools/clusters";
 import { addHostsEntry, removeHostsEntries } from "../../tools/clusters/hosts";
 import { checkUpInput } from "../../tools/clusters/local";
-import { lbHostname } from "../../tools/clusters/loadBalancers";
+import { clientHelloSni, lbHostname } from "../../tools/clusters/loadBalancers";
 import {
     addressPlan,
     claimSlot,
@@ -169,5 +171,35 @@ describe("clusters: /etc/hosts lines", () => {
             "10.0.0.9 other.example # someone else's",
             "10.101.1.1 b.test # istio-multicluster-e2e /d2",
         ]);
+    });
+});
+
+/** The first bytes a real TLS client sends (Node's own ClientHello), asking for `servername` if given. */
+async function clientHello(servername?: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer((socket) => {
+            socket.once("data", (chunk: Buffer) => {
+                resolve(chunk);
+                socket.destroy();
+                server.close();
+            });
+        });
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            const client = tls.connect({ host: "127.0.0.1", port, ...(servername ? { servername } : {}) });
+            client.on("error", () => undefined);
+        });
+        server.on("error", reject);
+    });
+}
+
+describe("clusters: the gateway stand-in routes passthrough TLS by server name", () => {
+    it("reads the SNI of a real ClientHello, none when there is none, and waits for a partial one", async () => {
+        const hello = await clientHello("istiod-1-30-3.istio-system.svc");
+        assert.equal(clientHelloSni(hello), "istiod-1-30-3.istio-system.svc");
+        assert.equal(clientHelloSni(hello.subarray(0, 40)), null, "more bytes needed");
+        // Node sends no SNI for an IP address.
+        assert.equal(clientHelloSni(await clientHello()), undefined);
+        assert.equal(clientHelloSni(Buffer.from("GET / HTTP/1.1\r\n\r\n")), undefined, "not TLS");
     });
 });

@@ -43,8 +43,55 @@ export function lbHostname(svc: { name: string; namespace: string }, cluster: st
     return `${svc.name}.${svc.namespace}.${cluster}.s${slot}.lb.e2e.test`;
 }
 
-/** Where a connection to `address:port` goes: found at connect time, so it follows the live objects. */
-type Resolve = () => Promise<{ host: string; port: number } | undefined>;
+/**
+ * Where a connection to `address:port` goes, given the server name its TLS ClientHello asks for (SNI, if
+ * any): found at connect time, so it follows the live objects.
+ */
+type Resolve = (sni: string | undefined) => Promise<{ host: string; port: number } | undefined>;
+
+/** The largest ClientHello read before routing (a TLS record is at most 16 KiB plus its header). */
+const maxHello = 16 * 1024 + 5;
+
+/**
+ * The server name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3): undefined when there is none or the
+ * bytes are no ClientHello, null when more bytes are needed. How Envoy's TLS inspector routes a
+ * passthrough connection before any byte goes upstream.
+ */
+export function clientHelloSni(b: Buffer): string | undefined | null {
+    if (b.length < 5) return null;
+    if (b[0] !== 0x16) return undefined;
+    const recordEnd = 5 + b.readUInt16BE(3);
+    if (b.length < recordEnd) return b.length >= maxHello ? undefined : null;
+    let at = 5;
+    if (b[at] !== 0x01) return undefined;
+    at += 4 + 2 + 32; // handshake type and length, client version, random
+    at += 1 + (b[at] ?? 0); // session id
+    if (at + 2 > recordEnd) return undefined;
+    at += 2 + b.readUInt16BE(at); // cipher suites
+    at += 1 + (b[at] ?? 0); // compression methods
+    if (at + 2 > recordEnd) return undefined;
+    const extensionsEnd = Math.min(recordEnd, at + 2 + b.readUInt16BE(at));
+    at += 2;
+    while (at + 4 <= extensionsEnd) {
+        const type = b.readUInt16BE(at);
+        const length = b.readUInt16BE(at + 2);
+        at += 4;
+        if (type === 0 && at + 5 <= extensionsEnd) {
+            // server_name_list: its length, then (name_type 0 = host_name, length, name).
+            const nameLength = b.readUInt16BE(at + 3);
+            return b[at + 2] === 0 ? b.toString("ascii", at + 5, at + 5 + nameLength) : undefined;
+        }
+        at += length;
+    }
+    return undefined;
+}
+
+/** Whether a VirtualService's `sniHosts` entry matches a server name as Envoy's filter chain match does. */
+function sniMatches(pattern: string, sni: string | undefined): boolean {
+    if (pattern === "*") return true;
+    if (sni === undefined) return false;
+    return pattern.startsWith("*.") ? sni.endsWith(pattern.slice(1)) : pattern === sni;
+}
 
 export class LoadBalancers {
     private readonly assigned = new Map<string, string>();
@@ -83,7 +130,7 @@ export class LoadBalancers {
             }
             for (const p of svc.spec.ports ?? []) {
                 if ((p.protocol ?? "TCP") !== "TCP") continue;
-                wanted.set(`${address}:${p.port}`, () => this.passthrough(c, svc, p));
+                wanted.set(`${address}:${p.port}`, (sni) => this.passthrough(c, svc, p, sni));
             }
         }
         // External IPs in the cluster's range are served on the Service's ports, as kube-proxy would.
@@ -91,7 +138,7 @@ export class LoadBalancers {
             for (const ip of (svc.spec.externalIPs ?? []).filter((x) => x.startsWith(`${c.lbPrefix}.`))) {
                 for (const p of svc.spec.ports ?? []) {
                     if ((p.protocol ?? "TCP") === "TCP")
-                        wanted.set(`${ip}:${p.port}`, () => this.passthrough(c, svc, p));
+                        wanted.set(`${ip}:${p.port}`, (sni) => this.passthrough(c, svc, p, sni));
                 }
             }
         }
@@ -145,18 +192,31 @@ export class LoadBalancers {
         const holder = { current: resolve };
         const server = net.createServer((socket) => {
             socket.on("error", () => socket.destroy());
-            holder
-                .current()
-                .then((target) => {
-                    if (!target) {
-                        socket.destroy();
-                        return;
-                    }
-                    const upstream = net.connect(target.port, target.host);
-                    upstream.on("error", () => socket.destroy());
-                    socket.pipe(upstream).pipe(socket);
-                })
-                .catch(() => socket.destroy());
+            // Read the ClientHello first (the client speaks first in TLS), route by its server name, then hand
+            // the bytes read and the rest of the stream to the upstream.
+            let hello = Buffer.alloc(0);
+            const onData = (chunk: Buffer) => {
+                hello = Buffer.concat([hello, chunk]);
+                const sni = clientHelloSni(hello);
+                if (sni === null) return;
+                socket.off("data", onData);
+                socket.pause();
+                holder
+                    .current(sni)
+                    .then((target) => {
+                        if (!target) {
+                            socket.destroy();
+                            return;
+                        }
+                        const upstream = net.connect(target.port, target.host);
+                        upstream.on("error", () => socket.destroy());
+                        upstream.write(hello);
+                        socket.pipe(upstream).pipe(socket);
+                        socket.resume();
+                    })
+                    .catch(() => socket.destroy());
+            };
+            socket.on("data", onData);
         });
         server.on("error", (e) => log(`load balancer ${key}: ${e.message}`));
         server.listen(port, host);
@@ -165,17 +225,19 @@ export class LoadBalancers {
 
     /**
      * The stand-in for the gateway's Envoy: for a port that a Gateway selecting this Service's pods serves
-     * with TLS `PASSTHROUGH`, the destination of the VirtualService bound to it, at that Service's ready
-     * endpoint. Undefined (the connection is closed) for anything else.
+     * with TLS `PASSTHROUGH`, the destination of the VirtualService bound to it whose match takes the port and
+     * the connection's server name (SNI), at that Service's ready endpoint. Undefined (the connection is
+     * closed) for anything else.
      */
     private async passthrough(
         c: ClusterState,
         svc: Service,
         port: ServicePort,
+        sni: string | undefined,
     ): Promise<{ host: string; port: number } | undefined> {
         const api = this.apis.get(c.name)!;
         const podPort = typeof port.targetPort === "number" ? port.targetPort : port.port;
-        const route = await findRoute(api, svc, podPort);
+        const route = await findRoute(api, svc, podPort, sni);
         if (!route) return undefined;
         const target = await endpointOf(api, route.host, route.port);
         if (!target)
@@ -194,7 +256,12 @@ async function listIstio(api: Api, kind: string): Promise<IstioObject[]> {
     return r.status === 200 ? ((JSON.parse(r.body) as { items?: IstioObject[] }).items ?? []) : [];
 }
 
-async function findRoute(api: Api, svc: Service, podPort: number): Promise<Route | undefined> {
+async function findRoute(
+    api: Api,
+    svc: Service,
+    podPort: number,
+    sni: string | undefined,
+): Promise<Route | undefined> {
     const selector = svc.spec.selector ?? {};
     const query = Object.entries(selector)
         .map(([k, v]) => `${k}=${v}`)
@@ -223,11 +290,17 @@ async function findRoute(api: Api, svc: Service, podPort: number): Promise<Route
             );
             if (!bound) continue;
             type TlsRoute = {
-                match?: { port?: number }[];
+                match?: { port?: number; sniHosts?: string[] }[];
                 route?: { destination?: { host?: string; port?: { number?: number } } }[];
             };
+            // A match takes the port and, as Envoy routes passthrough TLS, one of its `sniHosts`.
             for (const tls of (vs.spec.tls as TlsRoute[] | undefined) ?? []) {
-                if (tls.match && !tls.match.some((m) => m.port === undefined || m.port === podPort)) continue;
+                const matched = (tls.match ?? [{}]).some(
+                    (m) =>
+                        (m.port === undefined || m.port === podPort) &&
+                        (m.sniHosts === undefined || m.sniHosts.some((h) => sniMatches(h, sni))),
+                );
+                if (!matched) continue;
                 const d = tls.route?.[0]?.destination;
                 if (!d?.host) continue;
                 return {
