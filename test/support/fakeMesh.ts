@@ -47,6 +47,7 @@ export const paths = {
         "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/istio-validator-istio-system",
     istiodSlices: `/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?${sel("kubernetes.io/service-name=istiod")}`,
     namespace: (n: string) => `/api/v1/namespaces/${n}`,
+    webhooks: "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
 } as const;
 
 /** The Prometheus server pods' labels, as the prometheus chart sets them on the release `prometheus-cluster`. */
@@ -145,6 +146,23 @@ export function healthyMesh(
                 ports: [15021, 15443, 15012, 15017].map((port) => ({ port })),
             },
             status: { loadBalancer: ip ? {} : { ingress: [{ hostname: spec.address }] } },
+        });
+        // Every cluster holds its revision's injection webhook and, with a revision, the `default` tag's.
+        const rev = opts.revision ?? "default";
+        r.set(paths.webhooks, {
+            items: [
+                { metadata: { name: rp.injector.split("/").pop(), labels: { "istio.io/rev": rev } } },
+                ...(opts.revision
+                    ? [
+                          {
+                              metadata: {
+                                  name: "istio-revision-tag-default",
+                                  labels: { "istio.io/tag": "default", "istio.io/rev": rev },
+                              },
+                          },
+                      ]
+                    : []),
+            ],
         });
         r.set(paths.gatewaySlices, {
             items: [{ endpoints: [{ addresses: ["10.244.0.7"], conditions: { ready: true } }] }],

@@ -11,6 +11,7 @@ import { ClusterPlan, composeMesh, MeshPlan } from "../../stacks/mesh";
 import { controlPlaneClustersAnnotation, injectionLabel, networkLabel } from "../../stacks/names";
 import { observabilityPlan } from "../../stacks/observability";
 import { ClusterSpec } from "../../stacks/topology";
+import { injectionRevision, controlPlaneRevisions } from "../../stacks/revisions";
 import { isIpAddress } from "../../stacks/validate";
 import { releaseNames } from "../../stacks/values";
 import { VerifyConfig } from "./config";
@@ -27,6 +28,7 @@ import {
     selector,
 } from "./results";
 import { checkIstiodView, checkRemoteSecrets, checkRemoteWebhooks } from "./links";
+import { checkRevisions } from "./revisions";
 import { checkObservability } from "./workloads";
 
 export {
@@ -156,7 +158,8 @@ export async function checkCluster(
 ): Promise<Learned> {
     const { cluster } = p;
     const learned: Learned = {};
-    const revision = config.topology.mesh.istio.revision;
+    const istio = config.topology.mesh.istio;
+    const revision = istio.revision;
 
     // istio-system: network label; on a remote the primary annotation.
     const wantNetwork = cluster.network;
@@ -203,6 +206,7 @@ export async function checkCluster(
         learned.root = await checkCacerts(cluster, config, kube, r, now);
         await checkIstiod(config, kube, r);
     }
+    await checkRevisions(cluster, config.topology.mesh.istio, kube, r);
 
     if (p.eastWestGateway) learned.gatewayAddress = await checkGateway(cluster, kube, r);
 
@@ -213,7 +217,9 @@ export async function checkCluster(
     }
 
     for (const name of config.namespaces) {
-        const label = injectionLabel(revision);
+        const pinned = config.topology.namespaces.find((n) => n.name === name)?.revision;
+        const label =
+            pinned !== undefined ? { "istio.io/rev": pinned } : injectionLabel(injectionRevision(istio));
         const [k, v] = Object.entries(label)[0]!;
         const expected = `namespace ${name} with label ${k}=${v}`;
         await r.guard("namespace", expected, "check read access to namespaces", async () => {
@@ -233,7 +239,7 @@ export async function checkCluster(
     }
 
     const obs = observabilityPlan(config.topology).find((o) => o.cluster.name === cluster.name);
-    if (obs) await checkObservability(obs, revision, kube, r);
+    if (obs) await checkObservability(obs, injectionRevision(istio), kube, r);
     return learned;
 }
 
@@ -290,8 +296,19 @@ export async function checkCacerts(
     return root;
 }
 
+/** Every revision's istiod Deployment ready, at its revision's version. */
 export async function checkIstiod(config: VerifyConfig, kube: Kube, r: Results): Promise<void> {
-    const { version, revision } = config.topology.mesh.istio;
+    for (const { name: revision, version } of controlPlaneRevisions(config.topology.mesh.istio)) {
+        await checkIstiodRevision(revision, version, kube, r);
+    }
+}
+
+async function checkIstiodRevision(
+    revision: string | undefined,
+    version: string,
+    kube: Kube,
+    r: Results,
+): Promise<void> {
     const name = releaseNames.istiod(revision);
     const expected = `Deployment ${name} ready, image ${version}, revision ${revision ?? "default"}`;
     const hint =
