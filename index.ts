@@ -29,7 +29,7 @@ import { loadTopology } from "./stacks/config";
 import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
-import { defaultRemoteSecretLayout, remoteSecretSpecs } from "./stacks/remoteSecrets";
+import { defaultRemoteSecretLayout, readerTokenSuffix, remoteSecretSpecs } from "./stacks/remoteSecrets";
 import { securityPlan } from "./stacks/security";
 import { observabilityNames, observabilityPlan, uiAccess } from "./stacks/observability";
 import { meshTelemetry } from "./stacks/telemetry";
@@ -63,10 +63,13 @@ const of = (name: string): ClusterState => state.get(name)!;
 
 for (const { cluster } of mesh.clusters) {
     const access = cluster.access;
-    const provider = new k8s.Provider(
-        cluster.name,
-        access.kind === "context" ? { context: access.context } : { kubeconfig: access.kubeconfig },
-    );
+    const provider = new k8s.Provider(cluster.name, {
+        ...(access.kind === "context" ? { context: access.context } : { kubeconfig: access.kubeconfig }),
+        // A changed Secret is updated in place, not deleted and created again under its fixed name (the
+        // provider's default for Secrets): istiod reloads a remote secret or `cacerts` that changes, but a
+        // remote secret that is deleted first drops its cluster until the new one comes.
+        enableSecretMutable: true,
+    });
     const namespace = new k8s.core.v1.Namespace(
         `${cluster.name}-istio-system`,
         { metadata: istioNamespaceMetadata(cluster) },
@@ -195,6 +198,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
 // Remote secrets: every primary reads every other cluster, through one Secret per cluster read (per-cluster)
 // or one Secret holding them all (per-reader).
 const remoteSecretLayout = topology.mesh.remoteSecrets ?? defaultRemoteSecretLayout;
+// `mesh.readerTokens`: a new suffix replaces every reader token, the remote secrets following in place.
+const tokenSuffix = readerTokenSuffix(topology.mesh.readerTokens, new Date());
 const clusterLinks = new Map<string, ClusterLink>();
 for (const { cluster } of mesh.clusters) {
     const readers = mesh.links.filter((l) => l.source === cluster.name).map((l) => l.reader);
@@ -212,6 +217,7 @@ for (const { cluster } of mesh.clusters) {
                 // the service account. Before it, the primaries' informers would get 403s.
                 readerAccount: s.istiod!,
                 configPath: `istio-multicluster:clusters[${cluster.index}]`,
+                tokenSuffix,
             },
             readers:
                 remoteSecretLayout === "per-cluster"

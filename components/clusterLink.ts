@@ -31,6 +31,12 @@ export interface LinkSource {
     readonly readerAccount: pulumi.Resource;
     /** The source's config path (`istio-multicluster:clusters[1]`), for messages. Default: its name. */
     readonly configPath?: string;
+    /**
+     * What the token Secret's name carries after istioctl's (stacks/remoteSecrets.ts `readerTokenSuffix`): a
+     * new suffix replaces the token, create-before-delete, so every remote secret moves to the new one in
+     * place before the old one is deleted (and so revoked). Default "".
+     */
+    readonly tokenSuffix?: string;
 }
 
 /** A primary whose istiod reads the source. */
@@ -78,7 +84,7 @@ export class ClusterLink extends pulumi.ComponentResource {
             `${name}-reader-token`,
             {
                 metadata: {
-                    name: readerTokenSecretName,
+                    name: `${readerTokenSecretName}${source.tokenSuffix ?? ""}`,
                     namespace: source.namespace.metadata.name,
                     annotations: { "kubernetes.io/service-account.name": readerServiceAccount },
                 },

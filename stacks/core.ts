@@ -138,6 +138,16 @@ export interface MeshSettings {
     readonly controlPlane: WorkloadSettings;
     /** `mesh.remoteSecrets` (stacks/remoteSecrets.ts); absent: `per-cluster`. */
     readonly remoteSecrets?: RemoteSecretLayout;
+    /** `mesh.readerTokens` (stacks/remoteSecrets.ts); absent: the tokens are never replaced. */
+    readonly readerTokens?: ReaderTokenSettings;
+}
+
+/** When the reader tokens inside the remote secrets are replaced by new ones (`mesh.readerTokens`). */
+export interface ReaderTokenSettings {
+    /** An explicit rotation (a counter or a date, as text): a new value issues new tokens at the next `up`. */
+    readonly rotation?: string;
+    /** Replace the tokens at the first `up` in every period of this many days (Istio 1.30.4 or later only). */
+    readonly maxAgeDays?: number;
 }
 
 /** How the program reaches one cluster's API server. Exactly one of the two. */

@@ -12,7 +12,7 @@
  * cluster side by side (README, "Remote secrets: two layouts").
  */
 
-import { RemoteSecretLayout } from "./core";
+import { ReaderTokenSettings, RemoteSecretLayout } from "./core";
 
 export { defaultRemoteSecretLayout, RemoteSecretLayout, remoteSecretLayouts } from "./core";
 
@@ -57,4 +57,23 @@ export function remoteSecretSpecs(
         byReader.set(l.reader, sources);
     }
     return [...byReader].map(([reader, sources]) => ({ reader, name: perReaderSecretName, sources }));
+}
+
+/**
+ * What the reader token Secrets' names carry after `istio-reader-service-account-istio-remote-secret-token`
+ * (`mesh.readerTokens`): "" (the name istioctl gives) until a rotation is asked for, then `-<rotation>`
+ * and/or `-a<period>` (the number of whole `maxAgeDays` periods since 1970 at `now`). A new suffix renames
+ * the token Secret, which Pulumi replaces create-before-delete: the new token exists, every remote secret
+ * that holds the old one is updated in place to the new one (istiod reloads it: the same Secret, never a
+ * second one for the cluster), and the old token Secret is deleted last, which revokes its token.
+ */
+export function readerTokenSuffix(settings: ReaderTokenSettings | undefined, now: Date): string {
+    if (settings === undefined) return "";
+    const parts = [
+        ...(settings.rotation !== undefined && settings.rotation !== "0" ? [settings.rotation] : []),
+        ...(settings.maxAgeDays !== undefined
+            ? [`a${Math.floor(now.getTime() / 86_400_000 / settings.maxAgeDays)}`]
+            : []),
+    ];
+    return parts.map((p) => `-${p}`).join("");
 }

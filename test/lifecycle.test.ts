@@ -1,6 +1,7 @@
 /**
- * The whole program with Istio revisions side by side (a canary upgrade), under the mock runtime: what each
- * cluster gets per revision, how a moved tag orders the releases, and what each step of an upgrade changes.
+ * Day two, the whole program under the mock runtime: Istio revisions side by side (a canary upgrade), what
+ * each cluster gets per revision, how a moved tag orders the releases and what each step of an upgrade
+ * changes; and a reader token rotation.
  */
 import { strict as assert } from "node:assert";
 import { Plan, PlannedResource, plainInputs, plan, stackConfigFromDocument } from "../tools/planner";
@@ -264,5 +265,39 @@ describe("an upgrade, step by step: what each `up` changes", () => {
                 .map((r) => ({ type: r.type, name: rename(r.name), inputs: JSON.stringify(r.rawInputs) }))
                 .sort((a, b) => `${a.type}${a.name}`.localeCompare(`${b.type}${b.name}`));
         assert.deepEqual(doc(general), doc(shorthand));
+    });
+});
+
+describe("reader token rotation: what one `up` replaces and updates", () => {
+    const secretType = "kubernetes:core/v1:Secret";
+    it("a new rotation renames every token Secret; the remote secrets keep their names and read the new token", async () => {
+        const istio = { version: "1.30.3" };
+        const shop = { "istio-multicluster:namespaces": [{ name: "shop" }] };
+        const before = await planOf(istio, shop);
+        const after = await planOf(istio, {
+            ...shop,
+            "istio-multicluster:mesh": { meshId: "mesh1", istio, readerTokens: { rotation: 2 } },
+        });
+        // In a preview the tokens are unknown before and after: the remote secrets' new contents show in `up`.
+        const d = changes(before, after);
+        assert.deepEqual(d.added, []);
+        assert.deepEqual(d.removed, []);
+        assert.deepEqual(d.changed, ["c1-reader-token", "c2-reader-token", "c3-reader-token"]);
+        for (const c of ["c1", "c2", "c3"]) {
+            const token = byName(after, secretType, `${c}-reader-token`);
+            assert.equal(
+                (plainInputs(token).metadata as Doc).name,
+                "istio-reader-service-account-istio-remote-secret-token-2",
+            );
+        }
+        // Each remote secret is the same Secret (updated in place), built from its source's token.
+        for (const [source, reader] of [
+            ["c3", "c1"],
+            ["c1", "c2"],
+        ]) {
+            const secret = byName(after, secretType, `${source}/in/${reader}`);
+            assert.equal((plainInputs(secret).metadata as Doc).name, `istio-remote-secret-${source}`);
+            assert.ok(secret.dependsOn.includes(byName(after, secretType, `${source}-reader-token`).urn));
+        }
     });
 });

@@ -45,6 +45,7 @@ import { readEastWest, readWorkload, workloadKeys } from "./workloads";
 import { readCa } from "./ca";
 import { readContext } from "./sources";
 import { readIstio } from "./istio";
+import { readReaderTokens } from "./tokens";
 
 export { isIpAddress, isLoopbackHost } from "../checks";
 export { configValue } from "../reader";
@@ -131,6 +132,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         "controlPlane",
         "eastWest",
         "remoteSecrets",
+        "readerTokens",
     ]);
     const remoteSecrets = r.oneOf(mesh, "remoteSecrets", meshPath, remoteSecretLayouts);
     const meshGiven = isObject(rawMesh);
@@ -150,6 +152,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
         r.fail(istioPath, "required; set `version` under it, e.g. `version: 1.30.3`");
     }
     const istio = istioObj ? readIstio(r, istioObj, istioPath) : undefined;
+    const readerTokens = readReaderTokens(r, mesh, meshPath, istio);
     const cpObj = r.object(mesh, "controlPlane", meshPath) ?? {};
     r.knownKeys(cpObj, `${meshPath}.controlPlane`, workloadKeys);
     const controlPlane = readWorkload(r, cpObj, `${meshPath}.controlPlane`);
@@ -469,6 +472,7 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
             ca,
             controlPlane,
             ...(remoteSecrets === "per-reader" ? { remoteSecrets } : {}),
+            ...(readerTokens ? { readerTokens } : {}),
         },
         clusters,
         namespaces: sec.namespaces,

@@ -16,13 +16,9 @@ import { Api, waitFor } from "../../tools/clusters/api";
 import { adminAccess, MeshState } from "../../tools/clusters/state";
 import { ensureBinaries } from "../../tools/clusters/build";
 import { repoRoot } from "../../tools/planner";
-import { startClusters, stopClusters } from "../server/support/clusters";
-import { EngineEvent, EngineStack, nameOf, summaryCounts } from "./support/engineStack";
+import { demoChain, demoMeshId as meshId } from "./support/chain";
+import { EngineEvent, EngineStack, nameOf, summaryCounts, verify } from "./support/engineStack";
 
-const stackFile = path.join(repoRoot, "Pulumi.demo.yaml");
-const version = process.env.ENGINE_TIER_ISTIO ?? "1.30.3";
-const keep = process.env.ENGINE_TIER_KEEP_FAILED === "1";
-const meshId = "demo-mesh";
 const istioSystem = "/api/v1/namespaces/istio-system";
 
 /** Secrets of the program's remote-secret layouts (label istio/multiCluster) in a cluster, by name. */
@@ -55,21 +51,6 @@ async function readerTokens(mesh: MeshState): Promise<string[]> {
         }
     }
     return tokens;
-}
-
-/** Runs `npm run verify -- --stack demo` the way a user would after `pulumi up`, in the stack's project. */
-function verify(stack: EngineStack): { code: number; output: string } {
-    try {
-        const output = execFileSync(
-            process.execPath,
-            ["--import", "tsx", path.join(repoRoot, "tools", "verify.ts"), "--stack", stack.stack],
-            { cwd: stack.cwd, env: stack.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
-        );
-        return { code: 0, output };
-    } catch (e) {
-        const err = e as { status?: number; stdout?: string; stderr?: string };
-        return { code: err.status ?? -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
-    }
 }
 
 /** The policy results the CLI printed: `level policy name` per violation. */
@@ -114,41 +95,6 @@ function deletions(events: readonly EngineEvent[]): string[] {
         .map((e) => nameOf(e.resOutputsEvent!.metadata.urn));
 }
 
-/**
- * Clusters named `names` and the demo stack on them, for one chain of scenarios: started before the first,
- * stopped after the last (kept with ENGINE_TIER_KEEP_FAILED=1 when one failed). The scenarios build on each
- * other, so once one fails the rest fail too: they are neither skipped nor able to pass on a mesh that was
- * never made. Returns the stack, once it exists.
- */
-function scenarioChain(
-    names: readonly string[],
-    lb: "ip" | "hostname",
-    later: readonly string[] = [],
-): () => EngineStack & { mesh: MeshState } {
-    let mesh: MeshState | undefined;
-    let stack: (EngineStack & { mesh: MeshState }) | undefined;
-    let failed = false;
-    before(async function () {
-        this.timeout(10 * 60_000);
-        mesh = await startClusters(names, lb, `engine-${lb}`);
-        const primaries = names.filter((n) => n.startsWith("primary") && !later.includes(n));
-        stack = Object.assign(
-            await EngineStack.on(mesh, "demo", stackFile, { version, meshId, primaries, later }),
-            { mesh },
-        );
-    });
-    beforeEach(function () {
-        if (failed) throw new Error(`not run: an earlier scenario failed`);
-    });
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") failed = true;
-    });
-    after(async () => {
-        await stopClusters(mesh, keep && failed);
-    });
-    return () => stack!;
-}
-
 describe("engine tier: the real Pulumi CLI on local clusters", function () {
     this.timeout(30 * 60_000);
     const timings: string[] = [];
@@ -156,6 +102,8 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         this.timeout(90 * 60_000);
         await ensureBinaries((s) => process.stderr.write(`      ${s}\n`));
     });
+    const scenarioChain = (names: readonly string[], lb: "ip" | "hostname", later: readonly string[] = []) =>
+        demoChain(names, lb, { later });
 
     after(() => {
         if (timings.length > 0) console.log(`      engine tier timings: ${timings.join("; ")}`);
@@ -393,6 +341,51 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             );
             await stack().up(["--refresh"]);
             assert.ok((await remoteSecrets(mesh(), "primary1")).includes("istio-remote-secret-remote1"));
+        });
+
+        it("lifecycle: reader tokens rotated in one `up`: new tokens, every remote secret updated in place before the old tokens go, istiod still synced", async () => {
+            const before = await readerTokens(mesh());
+            await stack().ok([
+                "config",
+                "set",
+                "--path",
+                "istio-multicluster:mesh.readerTokens.rotation",
+                "1",
+            ]);
+            const { events } = await stack().up();
+            const finished = [...events]
+                .sort((a, b) => a.sequence - b.sequence)
+                .flatMap((e) => (e.resOutputsEvent ? [e.resOutputsEvent.metadata] : []))
+                .map((m) => ({ op: m.op, name: nameOf(m.urn) }));
+            const updated = finished.filter((e) => e.op === "update" && e.name.includes("/in/"));
+            const revoked = finished.filter(
+                (e) => e.op === "delete-replaced" && e.name.endsWith("-reader-token"),
+            );
+            // Every link's Secret (the same Secret, updated: istiod reloads it) and every source's old token.
+            assert.equal(updated.length, 4, JSON.stringify(finished));
+            assert.equal(revoked.length, 3, JSON.stringify(finished));
+            const lastUpdate = Math.max(...updated.map((u) => finished.indexOf(u)));
+            const firstRevoke = Math.min(...revoked.map((u) => finished.indexOf(u)));
+            assert.ok(
+                lastUpdate < firstRevoke,
+                `remote secrets updated before any old token is deleted: ${JSON.stringify(finished)}`,
+            );
+            const after = await readerTokens(mesh());
+            assert.equal(after.length, 3);
+            for (const t of after) assert.ok(!before.includes(t), "a new token in every cluster");
+            // The real istiod of each primary reloaded the Secrets it holds: every cluster still synced.
+            const checked = verify(stack());
+            assert.equal(checked.code, 0, checked.output);
+            assert.match(
+                checked.output,
+                /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/,
+            );
+            assert.match(
+                checked.output,
+                /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/,
+            );
+            const r = await stack().run(["preview", "--expect-no-changes"]);
+            assert.equal(r.code, 0, r.stdout.slice(-3000));
         });
 
         it("9. `pulumi destroy` leaves nothing the program created", async () => {

@@ -683,7 +683,7 @@ const refused: Record<string, Row[]> = {
             mesh: mesh({ "x\n  - istio-multicluster:mesh: fine": 1 }),
             errors: [
                 `${M}["x\\u000a  - istio-multicluster:mesh: fine"]: unknown key; allowed keys are: meshId, ` +
-                    "trustDomain, istio, ca, controlPlane, eastWest, remoteSecrets",
+                    "trustDomain, istio, ca, controlPlane, eastWest, remoteSecrets, readerTokens",
             ],
         },
     ],

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
-import { evaluate, loadStackFile, Plan, plan, repoRoot, StackConfig } from "../../tools/planner";
+import { evaluate, loadStackFile, Plan, plainInputs, plan, repoRoot, StackConfig } from "../../tools/planner";
 import { stackConfig, topologyConfig } from "../support/fixtures";
 
 const providerType = "pulumi:providers:kubernetes";
@@ -58,6 +58,11 @@ describe("providers", () => {
                     .sort(),
                 [...clusters].sort(),
             );
+            // Every provider updates a changed Secret in place (remote secrets, cacerts): replacing one under its
+            // fixed name deletes it first, and istiod drops the cluster until it comes back.
+            for (const r of p.resources.filter((x) => x.type === providerType)) {
+                assert.equal(plainInputs(r).enableSecretMutable, "true", r.name);
+            }
             // Every cluster has resources of its own: none was silently moved to another cluster.
             for (const cluster of clusters) {
                 assert.ok(

@@ -96,7 +96,7 @@ const refused: Row[] = [
         name: "unknown key far from any allowed one",
         mesh: mesh({ colour: "blue" }),
         errors: [
-            `${M}.colour: unknown key; allowed keys are: meshId, trustDomain, istio, ca, controlPlane, eastWest, remoteSecrets`,
+            `${M}.colour: unknown key; allowed keys are: meshId, trustDomain, istio, ca, controlPlane, eastWest, remoteSecrets, readerTokens`,
         ],
     },
     {

@@ -52,6 +52,7 @@ const healthyDev = [
     "cluster1 istio-system pass",
     "cluster1 intermediate pass",
     "cluster1 istiod pass",
+    "cluster1 revisions pass",
     "cluster1 gateway pass",
     "cluster1 gateway-endpoints pass",
     "cluster1 remote-secrets pass",
@@ -72,6 +73,7 @@ const healthyDev = [
     "cluster1 trust-root pass",
     "cluster2 kubernetes pass",
     "cluster2 istio-system pass",
+    "cluster2 revisions pass",
     "cluster2 gateway pass",
     "cluster2 gateway-endpoints pass",
     "cluster2 namespace pass",
@@ -153,10 +155,10 @@ describe("verify", function () {
         assert.equal(r.code, 0, r.out);
         const lines = r.out.trimEnd().split("\n");
         assert.equal(lines[0], "cluster1");
-        assert.equal(lines[lines.length - 1], "33 checks: 33 passed, 0 failed");
+        assert.equal(lines[lines.length - 1], "35 checks: 35 passed, 0 failed");
         assert.deepEqual(
             lines.filter((l) => l.startsWith("  ")).map((l) => l.trim()[0]),
-            Array(33).fill("✔"),
+            Array(35).fill("✔"),
         );
         assert.ok(lines.includes("  ✔ kubernetes           Kubernetes v1.32.2"), r.out);
         assert.ok(lines.includes("  ✔ istiod-view          cluster2 synced"), r.out);
@@ -245,6 +247,19 @@ describe("verify", function () {
             hint: /`pulumi up` installs istiod 1\.30\.3$/,
         },
         {
+            title: "a revision's webhook left behind in a remote (an old revision not uninstalled)",
+            breakIt: () => {
+                const list = c2.routes.get(paths.webhooks) as { items: unknown[] };
+                list.items.push({
+                    metadata: { name: "istio-sidecar-injector-1-29-6", labels: { "istio.io/rev": "1-29-6" } },
+                });
+            },
+            cluster: "cluster2",
+            check: "revisions",
+            found: "revisions 1-29-6, default",
+            hint: /^run `pulumi up` \(it installs every revision of `mesh.istio` and puts each tag on its revision\)/,
+        },
+        {
             title: "a remote absent from istiod's cluster list",
             breakIt: () =>
                 c1.routes.set(paths.clusterz, [{ id: "cluster1", secretName: "", syncStatus: "synced" }]),
@@ -274,7 +289,7 @@ describe("verify", function () {
             cluster: "cluster1",
             check: "remote-secret-token",
             found: "rejected: HTTP 401 Unauthorized",
-            hint: /^the reader token of cluster2 is no longer accepted: delete the Secret istio-reader-service-account-istio-remote-secret-token in cluster2's istio-system and run `pulumi up`$/,
+            hint: /^the reader token of cluster2 is no longer accepted: change `mesh.readerTokens.rotation` \(a new number or today's date\) and run `pulumi up`: new tokens, every remote secret updated in place, the old token deleted last$/,
         },
         {
             title: "a wrong network label",
@@ -568,7 +583,7 @@ describe("verify", function () {
             r.out,
             /\n {2}- remote-secret-token {2}not reachable from this machine \(127\.0\.0\.1:\d+ unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+\); only istiod needs to reach it\n {6}expected: the token in the secret for cluster2 authenticates to cluster2's API server\n/,
         );
-        assert.ok(r.out.endsWith("33 checks: 32 passed, 0 failed, 1 not decidable from here\n"), r.out);
+        assert.ok(r.out.endsWith("35 checks: 34 passed, 0 failed, 1 not decidable from here\n"), r.out);
     });
 
     it("a context missing from the kubeconfig gives one line naming it; the other cluster is still checked", async () => {
@@ -882,11 +897,11 @@ describe("verify", function () {
                 assert.match(
                     line,
                     new RegExp(
-                        `^waiting \\(round ${i + 1}\\): 1 of 33 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
+                        `^waiting \\(round ${i + 1}\\): 1 of 35 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
                     ),
                 );
             }
-            assert.ok(r.out.endsWith("33 checks: 33 passed, 0 failed\n"), r.out);
+            assert.ok(r.out.endsWith("35 checks: 35 passed, 0 failed\n"), r.out);
         });
 
         it("gives up when the time runs out: the last report and exit 1", async () => {

@@ -48,8 +48,9 @@ export async function checkRemoteSecrets(sources: readonly string[], kube: Kube,
         const check = "remote-secret-token";
         const expected = `the token in the secret for ${source} authenticates to ${source}'s API server`;
         const hint =
-            `the reader token of ${source} is no longer accepted: delete the Secret ` +
-            `istio-reader-service-account-istio-remote-secret-token in ${source}'s istio-system and run \`pulumi up\``;
+            `the reader token of ${source} is no longer accepted: change \`mesh.readerTokens.rotation\` (a new ` +
+            "number or today's date) and run `pulumi up`: new tokens, every remote secret updated in place, the " +
+            "old token deleted last";
         try {
             const client = kubeClient(kubeConfigFromText(held.get(source)!.kubeconfig));
             await client.get(`/api/v1/namespaces/${ns}`);

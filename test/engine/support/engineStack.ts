@@ -4,11 +4,13 @@
  * as secrets from standard input, the Istio charts of ../shared as released. Every command's output is kept,
  * so the tests can read what a user would have seen (and search it for secrets).
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CliRun } from "../../../tools/engine/pulumi";
 import { LocalStack } from "../../../tools/engine/stack";
 import { MeshState } from "../../../tools/clusters/state";
+import { repoRoot } from "../../../tools/planner";
 
 /** One step of `pulumi preview --json`. */
 export interface PreviewStep {
@@ -87,4 +89,19 @@ export function summaryCounts(output: string): Record<string, number> {
 /** A resource's name: the last part of its URN. */
 export function nameOf(urn: string): string {
     return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** Runs `npm run verify -- --stack demo` the way a user would after `pulumi up`, in the stack's project. */
+export function verify(stack: EngineStack): { code: number; output: string } {
+    try {
+        const output = execFileSync(
+            process.execPath,
+            ["--import", "tsx", path.join(repoRoot, "tools", "verify.ts"), "--stack", stack.stack],
+            { cwd: stack.cwd, env: stack.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+        );
+        return { code: 0, output };
+    } catch (e) {
+        const err = e as { status?: number; stdout?: string; stderr?: string };
+        return { code: err.status ?? -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+    }
 }
