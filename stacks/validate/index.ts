@@ -246,9 +246,14 @@ export function validateTopology(raw: RawConfig, now: Date = new Date()): Valida
                         `a remote cannot be its own primary; primaries are: ${primaryHint}`,
                     );
                 } else if (!primaries.includes(primary)) {
+                    const isCluster = objs.some((o) => nameOf(o) === primary);
                     r.fail(
                         `${path}.primary`,
-                        `${excerpt(primary)} is not a primary; primaries are: ${primaryHint}`,
+                        isCluster
+                            ? `${excerpt(primary)} is not a primary; primaries are: ${primaryHint}`
+                            : `${excerpt(primary)} is no cluster of the mesh; a primary is removed only once no ` +
+                                  `remote names it: move this remote to another primary (primaries are: ` +
+                                  `${primaryHint}) or remove it too`,
                     );
                 }
             }

@@ -8,7 +8,7 @@ import { excerpt, isObject, nameLimits } from "../checks";
 import type { IstioSettings, NamedRevision } from "../core";
 import { compareVersions, versionParts } from "../revisions";
 import { configValue, Derived, exactSemver, Obj, prune, Reader } from "../reader";
-import { chartsFor, releaseNames } from "../values";
+import { chartsFor, isChartRepository, releaseNames } from "../values";
 import { chartSourceProblems } from "./sources";
 
 const exactWhat = "an exact version such as 1.30.3 (no ranges, no `latest`)";
@@ -79,7 +79,7 @@ export function readIstio(r: Reader, istio: Obj, istioPath: string): IstioSettin
         const versions = [
             ...new Set((settings?.revisions ?? (settings ? [settings] : [])).map((s) => s.version)),
         ];
-        if (versions.length > 1 && !charts.includes("{version}") && !/^(https?|oci):\/\//.test(charts)) {
+        if (versions.length > 1 && !charts.includes("{version}") && !isChartRepository(charts)) {
             r.fail(
                 `${istioPath}.charts`,
                 `a directory holds the charts of one version, and the revisions run ${versions.join(" and ")}; ` +

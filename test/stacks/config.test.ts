@@ -51,7 +51,7 @@ const badConfig = () =>
 const badProblems = [
     `istio-multicluster:mesh.meshId: "Mesh_1" is not a DNS-1123 label (lower-case letters, digits and '-', ` +
         `starting and ending with a letter or digit)`,
-    `istio-multicluster:clusters[1].primary: "cluster9" is not a primary; primaries are: cluster1`,
+    `istio-multicluster:clusters[1].primary: "cluster9" is no cluster of the mesh; a primary is removed only once no remote names it: move this remote to another primary (primaries are: cluster1) or remove it too`,
 ];
 
 describe("loadTopology", () => {

@@ -205,7 +205,9 @@ const refused: Row[] = [
     {
         name: "remote pointing at an unknown cluster",
         clusters: at(1, { primary: "cluster9" }),
-        errors: [`${C}[1].primary: "cluster9" is not a primary; primaries are: cluster1`],
+        errors: [
+            `${C}[1].primary: "cluster9" is no cluster of the mesh; a primary is removed only once no remote names it: move this remote to another primary (primaries are: cluster1) or remove it too`,
+        ],
     },
     {
         name: "primary naming a primary",
@@ -462,7 +464,7 @@ const refused: Row[] = [
             `${M}.istio.version: "latest" is not ${exactVersion}`,
             `${C}[0].apiServer: "http://cluster1.example.com:6443" is not https; istiod reads other clusters ` +
                 `over TLS only`,
-            `${C}[1].primary: "cluster9" is not a primary; primaries are: cluster1`,
+            `${C}[1].primary: "cluster9" is no cluster of the mesh; a primary is removed only once no remote names it: move this remote to another primary (primaries are: cluster1) or remove it too`,
             `${C}[2].name: "Cluster_3" is not ${dnsLabel}`,
             `${C}[2]: set exactly one of \`context\` and \`kubeconfig\`, not both`,
             `${C}: networks are named on some clusters but not on clusters[2]; name a network on every ` +

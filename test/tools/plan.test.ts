@@ -289,8 +289,9 @@ describe("plan", () => {
                             "letters, digits and '-', starting and ending with a letter or digit)",
                         '  - istio-multicluster:mesh.istio.version: "latest" is not an exact version such as ' +
                             "1.30.3 (no ranges, no `latest`)",
-                        '  - istio-multicluster:clusters[1].primary: "cluster9" is not a primary; primaries are: ' +
-                            "cluster1",
+                        '  - istio-multicluster:clusters[1].primary: "cluster9" is no cluster of the mesh; a ' +
+                            "primary is removed only once no remote names it: move this remote to another primary " +
+                            "(primaries are: cluster1) or remove it too",
                         "",
                     ].join("\n"),
                 );
