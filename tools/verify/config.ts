@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectName, Topology } from "../../stacks/topology";
 import { rawConfigFrom, validateTopology } from "../../stacks/validate";
-import { loadConfigFile, redactedSecret, repoRoot, StackConfig } from "../planner";
+import { loadConfigFile, redactedSecret, StackConfig } from "../planner";
 
 /** A config `verify` cannot work from; the message says why and what to do. */
 export class VerifyRefused extends Error {
@@ -41,9 +41,12 @@ export type PulumiRunner = (args: string[]) => {
     missing: boolean;
 };
 
-/** The real Pulumi CLI, from PATH. */
+/**
+ * The real Pulumi CLI, from PATH, in the directory verify runs in: the stack's project (where `pulumi up`
+ * ran, and whose Pulumi.<stack>.yaml holds the config applied), which `npm run verify` makes the repository's.
+ */
 export const runPulumi: PulumiRunner = (args) => {
-    const r = spawnSync("pulumi", args, { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("pulumi", args, { cwd: process.cwd(), encoding: "utf8", timeout: 60_000 });
     const missing = (r.error as { code?: string } | undefined)?.code === "ENOENT";
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", missing };
 };
@@ -55,7 +58,7 @@ export const runPulumi: PulumiRunner = (args) => {
 export function loadStackConfig(stack: string, run: PulumiRunner = runPulumi): VerifyConfig {
     const r = run(["config", "--show-secrets", "--json", "--stack", stack]);
     if (r.missing) {
-        const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+        const file = path.resolve(`Pulumi.${stack}.yaml`);
         if (!fs.existsSync(file)) {
             throw new VerifyRefused(
                 `unknown stack "${stack}": the Pulumi CLI is not on PATH and there is no Pulumi.${stack}.yaml; ` +
