@@ -53,6 +53,12 @@ async function readerTokens(mesh: MeshState): Promise<string[]> {
     return tokens;
 }
 
+/** Each primary's istiod (read through verify's `istiod-view`) lists the two other clusters synced. */
+function assertEveryClusterSynced(output: string): void {
+    assert.match(output, /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/);
+    assert.match(output, /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/);
+}
+
 /** The policy results the CLI printed: `level policy name` per violation. */
 function cliViolations(output: string): string[] {
     const out: string[] = [];
@@ -314,14 +320,7 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             assert.match(healthy.output, /^\d+ checks: (\d+) passed, 0 failed$/m);
             // istiod's own view, read through a port-forward to it (kwok's kubelet API, README): both primaries
             // see the two other clusters synced.
-            assert.match(
-                healthy.output,
-                /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/,
-            );
-            assert.match(
-                healthy.output,
-                /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/,
-            );
+            assertEveryClusterSynced(healthy.output);
             assert.match(
                 healthy.output,
                 /✔ remote-secrets\s+primary2 \(istio-remote-secret-primary2\), remote1/,
@@ -376,14 +375,7 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             // The real istiod of each primary reloaded the Secrets it holds: every cluster still synced.
             const checked = verify(stack());
             assert.equal(checked.code, 0, checked.output);
-            assert.match(
-                checked.output,
-                /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/,
-            );
-            assert.match(
-                checked.output,
-                /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/,
-            );
+            assertEveryClusterSynced(checked.output);
             const r = await stack().run(["preview", "--expect-no-changes"]);
             assert.equal(r.code, 0, r.stdout.slice(-3000));
         });
