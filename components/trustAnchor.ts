@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { trustPlan } from "../stacks/caRotation";
 import { ownValue } from "../stacks/checks";
 import { CaSettings } from "../stacks/topology";
 import { refusal } from "./refusal";
@@ -43,8 +44,10 @@ export interface TrustAnchorArgs {
  * depend on its cluster's `cacerts`: started without it, istiod makes a self-signed CA and keeps it.
  */
 export class TrustAnchor extends pulumi.ComponentResource {
-    /** The root certificate (public, PEM). */
+    /** The root whose intermediates sign now (public, PEM). */
     public readonly rootCertPem: pulumi.Output<string>;
+    /** Every root workloads trust now (PEM, the older first): two during a rotation's overlap. */
+    public readonly trustBundlePem: pulumi.Output<string>;
     /** Per primary cluster name, its `cacerts` Secret. */
     public readonly cacerts: Readonly<Record<string, k8s.core.v1.Secret>>;
 
@@ -56,17 +59,92 @@ export class TrustAnchor extends pulumi.ComponentResource {
         const keys: pulumi.CustomResourceOptions = { parent: this, protect: ca.protect };
         const certs: pulumi.CustomResourceOptions = { parent: this };
 
-        // Mesh-wide children are named `${name}/...` and each primary's `${name}-${cluster}-...`: cluster names are
-        // DNS labels, which never contain '/', so no cluster (not even one named `root`) can take a root's name.
-        let root: { certPem: pulumi.Output<string>; keyPem?: pulumi.Output<string> } | undefined;
-        if (ca.mode === "generated") {
-            const rootKey = new tls.PrivateKey(
-                `${name}/root-key`,
-                { algorithm: "RSA", rsaBits: ca.rsaBits },
-                keys,
+        // Mesh-wide children are named `${name}/...` and each primary's `${name}-${cluster}-...` (from the second
+        // root on, `${name}-${cluster}/g<n>-...`): cluster names are DNS labels, which never contain '/', so no
+        // cluster (not even one named `root` or `x-g2`) can take another's name. The first root keeps the names it
+        // had before rotations existed, so a stack that never rotates never moves a resource.
+        const trust = trustPlan(ca);
+        // From `switch`, the old root's keys are unprotected: `finish` deletes them, which protection forbids.
+        const keysOf = (g: number): pulumi.CustomResourceOptions =>
+            ca.rotation?.stage === "switch" && g === ca.generation ? { ...keys, protect: false } : keys;
+        const roots = new Map<number, Root>();
+        for (const g of trust.roots) roots.set(g, this.root(name, ca, g, keysOf(g), certs));
+        const bundle = pulumi
+            .all(trust.bundle.map((g) => roots.get(g)!.certPem))
+            .apply((pems) => pems.map(pem).join(""));
+        this.rootCertPem = roots.get(trust.signing)!.certPem;
+        this.trustBundlePem = bundle;
+
+        const cacerts: Record<string, k8s.core.v1.Secret> = {};
+        for (const cluster of args.clusters) {
+            const prefix = `${name}-${cluster.name}`;
+            const issued = new Map<number, Intermediate>();
+            for (const g of trust.intermediates) {
+                const root = roots.get(g)!;
+                if (root.keyPem === undefined) continue;
+                const at = g === 1 ? `${prefix}-` : `${prefix}/g${g}-`;
+                issued.set(g, this.intermediate(at, cluster.name, ca, root, keysOf(g), certs));
+            }
+            const signingRoot = roots.get(trust.signing)!;
+            let signer = issued.get(trust.signing);
+            if (signer === undefined) {
+                const brought =
+                    trust.signing === ca.generation
+                        ? { key: "intermediates", from: ca.intermediates }
+                        : { key: "rotation.intermediates", from: ca.rotation?.intermediates ?? {} };
+                const external = ownValue(brought.from, cluster.name);
+                if (!external) {
+                    throw refusal(
+                        `istio-multicluster:mesh.ca.${brought.key}.${cluster.name}: missing; every primary ` +
+                            `needs its intermediate CA in external-intermediates mode`,
+                        this,
+                    );
+                }
+                signer = {
+                    certPem: pulumi.output(pem(external.certPem)),
+                    keyPem: external.keyPem,
+                    chainPem: signingRoot.certPem.apply(
+                        (r) => pem(external.certPem) + pem(external.chainPem ?? "") + pem(r),
+                    ),
+                };
+            }
+            cacerts[cluster.name] = new k8s.core.v1.Secret(
+                `${prefix}-cacerts`,
+                {
+                    metadata: { name: "cacerts", namespace: cluster.namespace.metadata.name },
+                    type: "Opaque",
+                    // Every value is a secret, the public ones too: the bundle is read as one by istiod.
+                    stringData: {
+                        "ca-cert.pem": pulumi.secret(signer.certPem),
+                        "ca-key.pem": pulumi.secret(signer.keyPem),
+                        "root-cert.pem": pulumi.secret(bundle),
+                        "cert-chain.pem": pulumi.secret(signer.chainPem),
+                    },
+                },
+                { ...keys, provider: cluster.provider },
             );
+        }
+        this.cacerts = cacerts;
+        this.registerOutputs({
+            rootCertPem: this.rootCertPem,
+            trustBundlePem: this.trustBundlePem,
+            cacerts: this.cacerts,
+        });
+    }
+
+    /** Root generation `g`: generated (the first under its old names), or brought from config. */
+    private root(
+        name: string,
+        ca: CaSettings,
+        g: number,
+        keys: pulumi.CustomResourceOptions,
+        certs: pulumi.CustomResourceOptions,
+    ): Root {
+        if (ca.mode === "generated") {
+            const at = g === 1 ? `${name}/root-` : `${name}/root-g${g}-`;
+            const rootKey = new tls.PrivateKey(`${at}key`, { algorithm: "RSA", rsaBits: ca.rsaBits }, keys);
             const rootCert = new tls.SelfSignedCert(
-                `${name}/root-cert`,
+                `${at}cert`,
                 {
                     privateKeyPem: rootKey.privateKeyPem,
                     subject: rootSubject,
@@ -79,88 +157,70 @@ export class TrustAnchor extends pulumi.ComponentResource {
                 },
                 certs,
             );
-            root = { certPem: rootCert.certPem, keyPem: rootKey.privateKeyPem };
-        } else if (ca.mode === "external-root") {
-            root = { certPem: pulumi.output(pem(ca.rootCertPem!)), keyPem: ca.rootKeyPem! };
+            return { certPem: rootCert.certPem, keyPem: rootKey.privateKeyPem };
         }
-        this.rootCertPem = root ? root.certPem : pulumi.output(pem(ca.rootCertPem!));
-
-        const cacerts: Record<string, k8s.core.v1.Secret> = {};
-        for (const cluster of args.clusters) {
-            const prefix = `${name}-${cluster.name}`;
-            let certPem: pulumi.Input<string>;
-            let keyPem: pulumi.Input<string>;
-            let chainPem: pulumi.Input<string>;
-            if (root?.keyPem) {
-                const key = new tls.PrivateKey(
-                    `${prefix}-key`,
-                    { algorithm: "RSA", rsaBits: ca.rsaBits },
-                    keys,
-                );
-                const csr = new tls.CertRequest(
-                    `${prefix}-csr`,
-                    {
-                        privateKeyPem: key.privateKeyPem,
-                        subject: {
-                            organization: "Istio",
-                            commonName: "Intermediate CA",
-                            locality: cluster.name,
-                        },
-                        dnsNames: [istiodSan],
-                    },
-                    certs,
-                );
-                const cert = new tls.LocallySignedCert(
-                    `${prefix}-cert`,
-                    {
-                        certRequestPem: csr.certRequestPem,
-                        caCertPem: root.certPem,
-                        caPrivateKeyPem: root.keyPem,
-                        isCaCertificate: true,
-                        // Intermediates only sign workload certificates: no CA may follow them.
-                        maxPathLength: 0,
-                        setSubjectKeyId: true,
-                        validityPeriodHours: ca.intermediateValidityDays * 24,
-                        earlyRenewalHours: ca.earlyRenewalHours,
-                        allowedUses: [...caAllowedUses],
-                    },
-                    certs,
-                );
-                certPem = cert.certPem;
-                keyPem = key.privateKeyPem;
-                chainPem = pulumi.all([cert.certPem, root.certPem]).apply(([c, r]) => pem(c) + pem(r));
-            } else {
-                const external = ownValue(ca.intermediates, cluster.name);
-                if (!external) {
-                    throw refusal(
-                        `istio-multicluster:mesh.ca.intermediates.${cluster.name}: missing; every primary needs ` +
-                            `its intermediate CA in external-intermediates mode`,
-                        this,
-                    );
-                }
-                certPem = pem(external.certPem);
-                keyPem = external.keyPem;
-                chainPem = pem(external.certPem) + pem(external.chainPem ?? "") + pem(ca.rootCertPem!);
-            }
-            cacerts[cluster.name] = new k8s.core.v1.Secret(
-                `${prefix}-cacerts`,
-                {
-                    metadata: { name: "cacerts", namespace: cluster.namespace.metadata.name },
-                    type: "Opaque",
-                    // Every value is a secret, the public ones too: the bundle is read as one by istiod.
-                    stringData: {
-                        "ca-cert.pem": pulumi.secret(certPem),
-                        "ca-key.pem": pulumi.secret(keyPem),
-                        "root-cert.pem": pulumi.secret(this.rootCertPem),
-                        "cert-chain.pem": pulumi.secret(chainPem),
-                    },
-                },
-                { ...keys, provider: cluster.provider },
-            );
-        }
-        this.cacerts = cacerts;
-        this.registerOutputs({ rootCertPem: this.rootCertPem, cacerts: this.cacerts });
+        const current = g === ca.generation;
+        const certPem = current ? ca.rootCertPem! : ca.rotation!.rootCertPem!;
+        return {
+            certPem: pulumi.output(pem(certPem)),
+            keyPem: current ? ca.rootKeyPem : ca.rotation?.rootKeyPem,
+        };
     }
+
+    /** An intermediate CA for one primary, issued by `root`, its children named from `at`. */
+    private intermediate(
+        at: string,
+        cluster: string,
+        ca: CaSettings,
+        root: Root,
+        keys: pulumi.CustomResourceOptions,
+        certs: pulumi.CustomResourceOptions,
+    ): Intermediate {
+        const key = new tls.PrivateKey(`${at}key`, { algorithm: "RSA", rsaBits: ca.rsaBits }, keys);
+        const csr = new tls.CertRequest(
+            `${at}csr`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { organization: "Istio", commonName: "Intermediate CA", locality: cluster },
+                dnsNames: [istiodSan],
+            },
+            certs,
+        );
+        const cert = new tls.LocallySignedCert(
+            `${at}cert`,
+            {
+                certRequestPem: csr.certRequestPem,
+                caCertPem: root.certPem,
+                caPrivateKeyPem: root.keyPem!,
+                isCaCertificate: true,
+                // Intermediates only sign workload certificates: no CA may follow them.
+                maxPathLength: 0,
+                setSubjectKeyId: true,
+                validityPeriodHours: ca.intermediateValidityDays * 24,
+                earlyRenewalHours: ca.earlyRenewalHours,
+                allowedUses: [...caAllowedUses],
+            },
+            certs,
+        );
+        return {
+            certPem: cert.certPem,
+            keyPem: key.privateKeyPem,
+            chainPem: pulumi.all([cert.certPem, root.certPem]).apply(([c, r]) => pem(c) + pem(r)),
+        };
+    }
+}
+
+/** A root of trust: its certificate, and its key where intermediates are issued here. */
+interface Root {
+    readonly certPem: pulumi.Output<string>;
+    readonly keyPem?: pulumi.Output<string>;
+}
+
+/** A primary's signing material. */
+interface Intermediate {
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+    readonly chainPem: pulumi.Output<string>;
 }
 
 /** A PEM block with exactly one trailing newline, so that bundles concatenate cleanly. */

@@ -95,6 +95,29 @@ export interface CaSettings {
     readonly rootKeyPem?: pulumi.Output<string>;
     /** Per primary cluster name, in `external-intermediates` mode. */
     readonly intermediates: Readonly<Record<string, ExternalIntermediate>>;
+    /**
+     * Which root is the mesh's own (`mesh.ca.generation`, default 1): each finished rotation makes the next
+     * root current. It names what is generated under a root, so a root and its intermediates keep their
+     * resources from the rotation that brings them to the rotation that retires them.
+     */
+    readonly generation: number;
+    /** A rotation to the next root in progress (`mesh.ca.rotation`, stacks/caRotation.ts); absent: none. */
+    readonly rotation?: CaRotation;
+}
+
+/** The stages of a root rotation, in order; each is one `pulumi up` (stacks/caRotation.ts). */
+export const rotationStages = ["add", "switch", "finish"] as const;
+export type RotationStage = (typeof rotationStages)[number];
+
+/** A root rotation from the current root (generation `g`) to the next (`g + 1`). */
+export interface CaRotation {
+    readonly stage: RotationStage;
+    /** The next root's certificate (PEM), in the external modes; generated otherwise. */
+    readonly rootCertPem?: string;
+    /** The next root's key (PEM, a secret), in `external-root` mode. */
+    readonly rootKeyPem?: pulumi.Output<string>;
+    /** Per primary, its intermediate under the next root, in `external-intermediates` mode (from `switch`). */
+    readonly intermediates: Readonly<Record<string, ExternalIntermediate>>;
 }
 
 /** Replicas or autoscaling, plus disruption and resource settings, for a Deployment a chart renders. */

@@ -2,6 +2,7 @@
  * Helm values for each chart in each role: pure functions of the topology, typed against the charts'
  * own values (stacks/chartValues/) so that a misspelt key does not compile.
  */
+import { trustPlan } from "./caRotation";
 import type { BaseValues } from "./chartValues/base";
 import type { GatewayValues } from "./chartValues/gateway";
 import type { IstiodValues } from "./chartValues/istiod";
@@ -70,6 +71,15 @@ export const eastWestSelector = { istio: "eastwestgateway" } as const;
  */
 const dnsProxyMetadata = { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_ALLOCATE: "true" } as const;
 
+/**
+ * From a mesh's first root rotation on (stacks/caRotation.ts): istiod takes a changed root bundle in
+ * `cacerts` (pilot/pkg/features: `ISTIO_MULTIROOT_MESH`, "certificates signed by more than one trustAnchor"),
+ * and proxies take the new bundle over xDS without a restart (`PROXY_CONFIG_XDS_AGENT`). Both stay set once a
+ * mesh has rotated, so that a finished rotation and the next generation plan the same.
+ */
+const multiRootEnv = { ISTIO_MULTIROOT_MESH: "true" } as const;
+const multiRootProxyMetadata = { PROXY_CONFIG_XDS_AGENT: "true" } as const;
+
 /** base chart values. A remote's base uses the remote profile; with a revision, validation goes to it. */
 export function baseValues(mesh: MeshSettings, cluster: ClusterSpec): BaseValues {
     return {
@@ -92,12 +102,20 @@ export function primaryIstiodValues(
     revision: ControlPlaneRevision = servingRevision(mesh),
 ): IstiodValues {
     const webhookHost = servesRemotes ? fixedHostname(cluster) : undefined;
+    const { multiRoot } = trustPlan(mesh.ca);
     return {
         ...revisionValues(revision),
         ...controlPlaneScaling(mesh.controlPlane),
         // Remotes call the webhooks at this name (by URL, through the east-west gateway's passthrough): the
         // API server checks it against istiod's serving certificate, which names it only when told to.
-        ...(webhookHost !== undefined ? { env: { [customHostEnv]: webhookHost } } : {}),
+        ...(webhookHost !== undefined || multiRoot
+            ? {
+                  env: {
+                      ...(webhookHost !== undefined ? { [customHostEnv]: webhookHost } : {}),
+                      ...(multiRoot ? multiRootEnv : {}),
+                  },
+              }
+            : {}),
         global: {
             meshID: mesh.meshId,
             multiCluster: { clusterName: cluster.name },
@@ -111,7 +129,9 @@ export function primaryIstiodValues(
         meshConfig: {
             trustDomain: mesh.trustDomain,
             ...(mesh.trustDomainAliases ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
-            defaultConfig: { proxyMetadata: { ...dnsProxyMetadata } },
+            defaultConfig: {
+                proxyMetadata: { ...dnsProxyMetadata, ...(multiRoot ? multiRootProxyMetadata : {}) },
+            },
             ...(clusterLocalHosts.length > 0
                 ? { serviceSettings: [{ settings: { clusterLocal: true }, hosts: [...clusterLocalHosts] }] }
                 : {}),

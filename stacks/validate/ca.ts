@@ -4,7 +4,14 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { excerpt, isDnsLabel, isObject, keyPath } from "../checks";
-import { CaMode, CaSettings, ExternalIntermediate, projectName } from "../topology";
+import {
+    CaMode,
+    CaRotation,
+    CaSettings,
+    ExternalIntermediate,
+    projectName,
+    rotationStages,
+} from "../topology";
 import { configValue, Obj, prune, Reader } from "../reader";
 
 /** Istio's cert tooling defaults (tools/certs/common.mk): root 3650 days, intermediates 730, RSA 4096. */
@@ -129,7 +136,10 @@ export function readCa(
         "rootCert",
         "rootKey",
         "intermediates",
+        "generation",
+        "rotation",
     ]);
+    const generation = r.integer(ca, "generation", path, 1, 1, 1000);
     // X.509 cannot name a time after the year 9999: a validity that ends later cannot be issued.
     const maxDays = Math.floor((endOfTime - now) / day);
     const untilYear9999 = " (the days from today to the end of 9999, the last year a certificate can name)";
@@ -187,7 +197,6 @@ export function readCa(
     }
     const protect = r.boolean(ca, "protect", path, false);
 
-    const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' < key.pem\``;
     const root = readCertificates(r, ca, "rootCert", path, false, "the root's certificate");
     const rootCertPem = root?.pem;
     const rootCert = root?.certs[0];
@@ -201,51 +210,16 @@ export function readCa(
         ),
     );
     const rootKeyPem = r.secret(ca, "rootKey", path, isSecret, keyFix(`${path}.rootKey`));
-    const intermediates = new Map<string, ExternalIntermediate>();
     const im = r.object(ca, "intermediates", path);
-    if (im) {
-        for (const [cluster, raw] of Object.entries(im)) {
-            const p = keyPath(`${path}.intermediates`, cluster);
-            if (!primaries.includes(cluster)) {
-                r.fail(
-                    p,
-                    `${excerpt(cluster)} is not a primary; intermediates are for primaries: ${primaries.filter(isDnsLabel).join(", ") || "none"}`,
-                );
-                continue;
-            }
-            if (!isObject(raw)) {
-                r.fail(p, "must be a map with `cert`, `key` and optionally `chain`");
-                continue;
-            }
-            r.knownKeys(raw, p, ["cert", "key", "chain"]);
-            const cert = readCertificates(r, raw, "cert", p, true, "the intermediate certificate");
-            const keyPem =
-                configValue(raw, "key") === undefined
-                    ? r.fail(`${p}.key`, `required; ${keyFix(`${p}.key`)}`)
-                    : r.secret(raw, "key", p, isSecret, keyFix(`${p}.key`));
-            const chain = readCertificates(
-                r,
-                raw,
-                "chain",
-                p,
-                false,
-                "the certificates between it and the root",
-            );
-            const chainBad = configValue(raw, "chain") !== undefined && chain === undefined;
-            if (cert !== undefined && keyPem !== undefined && !chainBad) {
-                checkIntermediate(
-                    r,
-                    p,
-                    cert.certs[0]!,
-                    chain?.certs ?? [],
-                    configValue(raw, "key"),
-                    rootCert,
-                    now,
-                );
-                intermediates.set(cluster, prune({ certPem: cert.pem, keyPem, chainPem: chain?.pem }));
-            }
-        }
-    }
+    const intermediates = readIntermediates(
+        r,
+        im,
+        `${path}.intermediates`,
+        primaries,
+        isSecret,
+        rootCert,
+        now,
+    );
 
     let mode: CaMode = "generated";
     if (rootKeyPem !== undefined || configValue(ca, "rootKey") !== undefined) {
@@ -257,30 +231,13 @@ export function readCa(
                 `${path}.intermediates`,
                 "cannot be combined with `rootKey`; bring the root key or the intermediates, not both",
             );
-        if (rootCert?.ca && intermediateValidityDays !== undefined) {
-            const needed = now + intermediateValidityDays * day;
-            if (Date.parse(rootCert.validTo) < needed && Date.parse(rootCert.validTo) > now) {
-                r.fail(
-                    `${path}.rootCert`,
-                    `expires on ${isoDay(rootCert.validTo)}, before intermediates issued today for ` +
-                        `intermediateValidityDays (${intermediateValidityDays}) would (${isoDay(needed)}); renew ` +
-                        `the root or shorten intermediateValidityDays`,
-                );
-            }
-        }
+        rootOutlivesIntermediates(r, `${path}.rootCert`, rootCert, intermediateValidityDays, now);
     } else if (im) {
         mode = "external-intermediates";
         if (configValue(ca, "rootCert") === undefined) {
             r.fail(`${path}.rootCert`, "required with `intermediates`; set it to the root certificate (PEM)");
         }
-        for (const p of primaries) {
-            if (!Object.hasOwn(im, p)) {
-                r.fail(
-                    `${path}.intermediates.${p}`,
-                    `missing; every primary needs its intermediate CA (\`cert\` and a secret \`key\`)`,
-                );
-            }
-        }
+        requireEveryPrimary(r, im, `${path}.intermediates`, primaries);
     } else if (configValue(ca, "rootCert") !== undefined) {
         r.fail(`${path}.rootCert`, "needs either a secret `rootKey` or `intermediates` for every primary");
     }
@@ -292,9 +249,201 @@ export function readCa(
         rsaBits: typeof rsaBits === "number" ? rsaBits : caDefaults.rsaBits,
         protect,
         ...prune({ rootCertPem, rootKeyPem }),
-        intermediates: Object.fromEntries(intermediates),
+        intermediates,
+        generation: generation ?? 1,
+        ...prune({
+            rotation: readRotation(
+                r,
+                ca,
+                path,
+                mode,
+                isSecret,
+                primaries,
+                rootCert,
+                intermediateValidityDays,
+                now,
+            ),
+        }),
     };
 }
+
+/** A root that signs intermediates here must outlive one issued today. */
+function rootOutlivesIntermediates(
+    r: Reader,
+    path: string,
+    root: X509Certificate | undefined,
+    intermediateValidityDays: number | undefined,
+    now: number,
+): void {
+    if (!root?.ca || intermediateValidityDays === undefined) return;
+    const needed = now + intermediateValidityDays * day;
+    if (Date.parse(root.validTo) < needed && Date.parse(root.validTo) > now) {
+        r.fail(
+            path,
+            `expires on ${isoDay(root.validTo)}, before intermediates issued today for ` +
+                `intermediateValidityDays (${intermediateValidityDays}) would (${isoDay(needed)}); renew ` +
+                `the root or shorten intermediateValidityDays`,
+        );
+    }
+}
+
+/**
+ * `mesh.ca.rotation` (stacks/caRotation.ts): the stage, and the next root where the current one is brought
+ * (with its key in `external-root` mode, with every primary's intermediate under it from `switch` on in
+ * `external-intermediates` mode). In `generated` mode the next root is generated, and nothing is brought.
+ */
+function readRotation(
+    r: Reader,
+    ca: Obj,
+    path: string,
+    mode: CaMode,
+    isSecret: boolean,
+    primaries: readonly string[],
+    currentRoot: X509Certificate | undefined,
+    intermediateValidityDays: number | undefined,
+    now: number,
+): CaRotation | undefined {
+    const rot = r.object(ca, "rotation", path);
+    if (!rot) return undefined;
+    const p = `${path}.rotation`;
+    r.knownKeys(rot, p, ["stage", "rootCert", "rootKey", "intermediates"]);
+    const stage =
+        configValue(rot, "stage") === undefined
+            ? r.fail(
+                  `${p}.stage`,
+                  `required; set it to the stage this \`pulumi up\` carries out: ${rotationStages.join(", ")} ` +
+                      `(in that order, one \`up\` each)`,
+              )
+            : r.oneOf(rot, "stage", p, rotationStages);
+    if (mode === "generated") {
+        for (const key of ["rootCert", "rootKey", "intermediates"]) {
+            if (configValue(rot, key) !== undefined) {
+                r.fail(
+                    `${p}.${key}`,
+                    "the next root is generated here, as the current one is (no `mesh.ca.rootCert`); remove " +
+                        "it, or bring the current root too",
+                );
+            }
+        }
+        return stage === undefined ? undefined : { stage, intermediates: {} };
+    }
+    const next = readCertificates(r, rot, "rootCert", p, true, "the next root's certificate");
+    const nextRoot = next?.certs[0];
+    if (next && nextRoot) {
+        next.certs.forEach((c) => checkCaCertificate(r, `${p}.rootCert`, c, "the next root", now));
+        if (currentRoot && nextRoot.fingerprint256 === currentRoot.fingerprint256) {
+            r.fail(`${p}.rootCert`, "is the current root (`mesh.ca.rootCert`); bring the new root here");
+        }
+    }
+    let rootKeyPem: CaRotation["rootKeyPem"];
+    if (mode === "external-root") {
+        rootKeyPem =
+            configValue(rot, "rootKey") === undefined
+                ? r.fail(`${p}.rootKey`, `required with \`mesh.ca.rootKey\`; ${keyFix(`${p}.rootKey`)}`)
+                : r.secret(rot, "rootKey", p, isSecret, keyFix(`${p}.rootKey`));
+        rootOutlivesIntermediates(r, `${p}.rootCert`, nextRoot, intermediateValidityDays, now);
+        if (configValue(rot, "intermediates") !== undefined) {
+            r.fail(
+                `${p}.intermediates`,
+                "cannot be combined with `mesh.ca.rootKey`; the intermediates under the next root are issued here",
+            );
+        }
+    } else if (configValue(rot, "rootKey") !== undefined) {
+        r.fail(
+            `${p}.rootKey`,
+            "the root key never enters the program when intermediates are brought; bring every primary's " +
+                "intermediate under the next root in `rotation.intermediates` instead",
+        );
+    }
+    let intermediates: CaRotation["intermediates"] = {};
+    if (mode === "external-intermediates") {
+        const im = r.object(rot, "intermediates", p);
+        intermediates = readIntermediates(
+            r,
+            im,
+            `${p}.intermediates`,
+            primaries,
+            isSecret,
+            nextRoot,
+            now,
+            "`mesh.ca.rotation.rootCert`",
+        );
+        if (stage === "switch" || stage === "finish") {
+            if (im === undefined) {
+                r.fail(
+                    `${p}.intermediates`,
+                    `required from stage \`switch\`: every primary's intermediate issued by the next root`,
+                );
+            } else requireEveryPrimary(r, im, `${p}.intermediates`, primaries);
+        }
+    }
+    if (stage === undefined) return undefined;
+    return prune({ stage, rootCertPem: next?.pem, rootKeyPem, intermediates });
+}
+
+/** `intermediates` (brought ones, per primary): each checked against `rootCert` and its key. */
+function readIntermediates(
+    r: Reader,
+    im: Obj | undefined,
+    path: string,
+    primaries: readonly string[],
+    isSecret: boolean,
+    rootCert: X509Certificate | undefined,
+    now: number,
+    rootName?: string,
+): Record<string, ExternalIntermediate> {
+    const intermediates = new Map<string, ExternalIntermediate>();
+    for (const [cluster, raw] of Object.entries(im ?? {})) {
+        const p = keyPath(path, cluster);
+        if (!primaries.includes(cluster)) {
+            r.fail(
+                p,
+                `${excerpt(cluster)} is not a primary; intermediates are for primaries: ${primaries.filter(isDnsLabel).join(", ") || "none"}`,
+            );
+            continue;
+        }
+        if (!isObject(raw)) {
+            r.fail(p, "must be a map with `cert`, `key` and optionally `chain`");
+            continue;
+        }
+        r.knownKeys(raw, p, ["cert", "key", "chain"]);
+        const cert = readCertificates(r, raw, "cert", p, true, "the intermediate certificate");
+        const keyPem =
+            configValue(raw, "key") === undefined
+                ? r.fail(`${p}.key`, `required; ${keyFix(`${p}.key`)}`)
+                : r.secret(raw, "key", p, isSecret, keyFix(`${p}.key`));
+        const chain = readCertificates(r, raw, "chain", p, false, "the certificates between it and the root");
+        const chainBad = configValue(raw, "chain") !== undefined && chain === undefined;
+        if (cert !== undefined && keyPem !== undefined && !chainBad) {
+            checkIntermediate(
+                r,
+                p,
+                cert.certs[0]!,
+                chain?.certs ?? [],
+                configValue(raw, "key"),
+                rootCert,
+                now,
+                rootName,
+            );
+            intermediates.set(cluster, prune({ certPem: cert.pem, keyPem, chainPem: chain?.pem }));
+        }
+    }
+    return Object.fromEntries(intermediates);
+}
+
+/** Every primary has an entry in `im`, or each missing one is named. */
+function requireEveryPrimary(r: Reader, im: Obj, path: string, primaries: readonly string[]): void {
+    for (const p of primaries) {
+        if (!Object.hasOwn(im, p)) {
+            r.fail(
+                `${path}.${p}`,
+                `missing; every primary needs its intermediate CA (\`cert\` and a secret \`key\`)`,
+            );
+        }
+    }
+}
+
+const keyFix = (p: string) => `set it with \`pulumi config set --secret --path '${p}' < key.pem\``;
 
 /**
  * An intermediate brought from outside must be a CA that may sign, valid now, not the root itself, inside the
@@ -310,6 +459,7 @@ export function checkIntermediate(
     keyText: unknown,
     root: X509Certificate | undefined,
     now: number,
+    rootName = "`mesh.ca.rootCert`",
 ): void {
     if (root && cert.fingerprint256 === root.fingerprint256) {
         r.fail(
@@ -323,7 +473,7 @@ export function checkIntermediate(
     if (root && Date.parse(cert.validTo) > Date.parse(root.validTo)) {
         r.fail(
             `${path}.cert`,
-            `is valid until ${isoDay(cert.validTo)}, after \`mesh.ca.rootCert\` expires ` +
+            `is valid until ${isoDay(cert.validTo)}, after ${rootName} expires ` +
                 `(${isoDay(root.validTo)}); issue the intermediate for at most the root's remaining lifetime`,
         );
     }
@@ -340,7 +490,7 @@ export function checkIntermediate(
         if (broken !== -1) {
             r.fail(
                 `${path}.${broken === 0 ? "cert" : "chain"}`,
-                `does not chain to \`mesh.ca.rootCert\`; issue the intermediate from that root (with any ` +
+                `does not chain to ${rootName}; issue the intermediate from that root (with any ` +
                     `certificates in between in \`chain\`), or every cluster's workloads will refuse it`,
             );
         }

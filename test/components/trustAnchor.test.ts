@@ -64,7 +64,7 @@ function anchorProgram(ca: Record<string, unknown>, primaries: string[], caSecre
                 return { name, provider, namespace };
             }),
         });
-        return { rootCertPem: anchor.rootCertPem };
+        return { rootCertPem: anchor.rootCertPem, trustBundlePem: anchor.trustBundlePem };
     };
 }
 
@@ -385,6 +385,160 @@ describe("TrustAnchor", () => {
                 assert.equal(secret.provider, `${v.get(T.provider, c).urn}::${c}-id`);
                 assert.deepEqual(secret.dependsOn, [v.get(T.namespace, `${c}-istio-system`).urn]);
             }
+        });
+    });
+
+    describe("root rotation", () => {
+        const rotated = async (ca: Record<string, unknown>, caSecret = false) =>
+            new View(
+                await evaluate(noConfig(), anchorProgram(ca, ["cluster1"], caSecret), {
+                    preview: false,
+                    applyOutputs: tlsOutputs,
+                }),
+            );
+        const cert = (name: string) => fakeCertPem(`CERT(${name})`);
+        const g1 = { root: cert("mesh1/root-cert"), int: cert("mesh1-cluster1-cert") };
+        const g2 = { root: cert("mesh1/root-g2-cert"), int: cert("mesh1-cluster1/g2-cert") };
+        const g1Names = [
+            `${T.csr}::mesh1-cluster1-csr`,
+            `${T.key}::mesh1-cluster1-key`,
+            `${T.key}::mesh1/root-key`,
+            `${T.selfSigned}::mesh1/root-cert`,
+            `${T.signed}::mesh1-cluster1-cert`,
+        ];
+        const g2Roots = [`${T.key}::mesh1/root-g2-key`, `${T.selfSigned}::mesh1/root-g2-cert`];
+        const g2Intermediates = [
+            `${T.csr}::mesh1-cluster1/g2-csr`,
+            `${T.key}::mesh1-cluster1/g2-key`,
+            `${T.signed}::mesh1-cluster1/g2-cert`,
+        ];
+        const sorted = (names: string[]) => [`${T.secret}::mesh1-cluster1-cacerts`, ...names].sort();
+
+        it("add: a second root, trusted after the first (verbatim, first); the first root's intermediate signs", async () => {
+            const v = await rotated({ rotation: { stage: "add" } });
+            assert.deepEqual(v.children(), sorted([...g1Names, ...g2Roots]));
+            assert.deepEqual(v.stringData("cluster1"), {
+                "ca-cert.pem": g1.int,
+                "ca-key.pem": "KEY(mesh1-cluster1-key)",
+                "root-cert.pem": g1.root + g2.root,
+                "cert-chain.pem": g1.int + g1.root,
+            });
+            assert.equal(v.p.outputs.rootCertPem, g1.root);
+            assert.equal(v.p.outputs.trustBundlePem, g1.root + g2.root);
+        });
+
+        it("switch: intermediates re-issued under the second root sign; both roots trusted; the old ones kept", async () => {
+            const v = await rotated({ rotation: { stage: "switch" } });
+            assert.deepEqual(v.children(), sorted([...g1Names, ...g2Roots, ...g2Intermediates]));
+            assert.equal(plainInputs(v.get(T.signed, "mesh1-cluster1/g2-cert")).caCertPem, g2.root);
+            assert.deepEqual(v.stringData("cluster1"), {
+                "ca-cert.pem": g2.int,
+                "ca-key.pem": "KEY(mesh1-cluster1/g2-key)",
+                "root-cert.pem": g1.root + g2.root,
+                "cert-chain.pem": g2.int + g2.root,
+            });
+            assert.equal(v.p.outputs.rootCertPem, g2.root);
+        });
+
+        it("finish: only the second root and its intermediates; the same plan as generation 2", async () => {
+            const v = await rotated({ rotation: { stage: "finish" } });
+            assert.deepEqual(v.children(), sorted([...g2Roots, ...g2Intermediates]));
+            assert.deepEqual(v.stringData("cluster1"), {
+                "ca-cert.pem": g2.int,
+                "ca-key.pem": "KEY(mesh1-cluster1/g2-key)",
+                "root-cert.pem": g2.root,
+                "cert-chain.pem": g2.int + g2.root,
+            });
+            const next = await rotated({ generation: 2 });
+            assert.deepEqual(
+                next.p.resources.map((r) => [r.urn, r.rawInputs, r.dependsOn]),
+                v.p.resources.map((r) => [r.urn, r.rawInputs, r.dependsOn]),
+            );
+        });
+
+        it("with `protect`, the old root's keys are unprotected from `switch` on, so that `finish` may delete them", async () => {
+            const protectedKeys = (v: View) =>
+                v.p.resources
+                    .filter((r) => r.parent === v.anchor.urn && r.protect)
+                    .map((r) => r.name)
+                    .sort();
+            const add = await rotated({ protect: true, rotation: { stage: "add" } });
+            assert.deepEqual(protectedKeys(add), [
+                "mesh1-cluster1-cacerts",
+                "mesh1-cluster1-key",
+                "mesh1/root-g2-key",
+                "mesh1/root-key",
+            ]);
+            const sw = await rotated({ protect: true, rotation: { stage: "switch" } });
+            assert.deepEqual(protectedKeys(sw), [
+                "mesh1-cluster1-cacerts",
+                "mesh1-cluster1/g2-key",
+                "mesh1/root-g2-key",
+            ]);
+        });
+
+        it("external root: the next root and key from config sign the re-issued intermediates", async () => {
+            const v = await rotated(
+                {
+                    rootCert: fakeCertPem("ROOT"),
+                    rootKey: "ROOT-KEY",
+                    intermediateValidityDays: 365,
+                    rotation: {
+                        stage: "switch",
+                        rootCert: fakeCertPem("ROOTB", "ROOTB"),
+                        rootKey: "ROOTB-KEY",
+                    },
+                },
+                true,
+            );
+            assert.deepEqual(
+                v.children(),
+                sorted([
+                    `${T.csr}::mesh1-cluster1-csr`,
+                    `${T.key}::mesh1-cluster1-key`,
+                    `${T.signed}::mesh1-cluster1-cert`,
+                    ...g2Intermediates,
+                ]),
+            );
+            const next = plainInputs(v.get(T.signed, "mesh1-cluster1/g2-cert"));
+            assert.equal(next.caCertPem, fakeCertPem("ROOTB", "ROOTB"));
+            assert.equal(next.caPrivateKeyPem, "ROOTB-KEY");
+            assert.equal(
+                v.stringData("cluster1")["root-cert.pem"],
+                fakeCertPem("ROOT") + fakeCertPem("ROOTB", "ROOTB"),
+            );
+            assert.equal(v.stringData("cluster1")["cert-chain.pem"], g2.int + fakeCertPem("ROOTB", "ROOTB"));
+        });
+
+        it("external intermediates: the brought ones under the next root sign from `switch`", async () => {
+            const base = {
+                rootCert: fakeCertPem("ROOT"),
+                intermediates: { cluster1: { cert: fakeCertPem("INT1"), key: "INT1-KEY" } },
+            };
+            const rootB = fakeCertPem("ROOTB", "ROOTB");
+            const intB = fakeCertPem("INT1B", "ROOTB");
+            const add = await rotated({ ...base, rotation: { stage: "add", rootCert: rootB } }, true);
+            assert.deepEqual(add.children(), [`${T.secret}::mesh1-cluster1-cacerts`]);
+            assert.deepEqual(add.stringData("cluster1"), {
+                "ca-cert.pem": fakeCertPem("INT1"),
+                "ca-key.pem": "INT1-KEY",
+                "root-cert.pem": fakeCertPem("ROOT") + rootB,
+                "cert-chain.pem": fakeCertPem("INT1") + fakeCertPem("ROOT"),
+            });
+            const rotation = {
+                rootCert: rootB,
+                intermediates: { cluster1: { cert: intB, key: "INT1B-KEY" } },
+            };
+            const switched = await rotated({ ...base, rotation: { stage: "switch", ...rotation } }, true);
+            assert.deepEqual(switched.stringData("cluster1"), {
+                "ca-cert.pem": intB,
+                "ca-key.pem": "INT1B-KEY",
+                "root-cert.pem": fakeCertPem("ROOT") + rootB,
+                "cert-chain.pem": intB + rootB,
+            });
+            const finished = await rotated({ ...base, rotation: { stage: "finish", ...rotation } }, true);
+            assert.equal(finished.stringData("cluster1")["root-cert.pem"], rootB);
+            assert.equal(finished.stringData("cluster1")["ca-cert.pem"], intB);
         });
     });
 

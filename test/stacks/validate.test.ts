@@ -638,6 +638,7 @@ describe("validateTopology", () => {
                     rsaBits: 4096,
                     protect: false,
                     intermediates: {},
+                    generation: 1,
                 },
                 controlPlane: {},
             });

@@ -131,8 +131,8 @@ export function testPki(): TestPki {
 const labelled = new Map<string, { cert: string; key: string }>();
 
 /**
- * A real CA certificate (ECDSA P-256, quick to make) standing for `label` in a test: "ROOT"-like labels are
- * self-signed roots; any other label is an intermediate (CA, pathlen 0) issued by `issuer` (default "ROOT").
+ * A real CA certificate (ECDSA P-256, quick to make) standing for `label` in a test: labels starting with
+ * "ROOT" (the mesh's root, "ROOTB" the next one in a rotation) are self-signed roots; any other label is an intermediate (CA, pathlen 0) issued by `issuer` (default "ROOT").
  * The same label and issuer give the same certificate for the whole run.
  */
 export function labelledCert(label: string, issuer = "ROOT"): string {
@@ -145,7 +145,7 @@ export function labelledKey(label: string, issuer = "ROOT"): string {
 }
 
 function labelledPair(label: string, issuer: string): { cert: string; key: string } {
-    const isRoot = label === issuer || label === "ROOT";
+    const isRoot = label === issuer || label.startsWith("ROOT");
     const id = isRoot ? label : `${label}<-${issuer}`;
     const known = labelled.get(id);
     if (known) return known;
@@ -185,7 +185,7 @@ function labelledPair(label: string, issuer: string): { cert: string; key: strin
                 "ext",
             ]);
         } else {
-            const ca = labelledPair(issuer, "ROOT");
+            const ca = labelledPair(issuer, issuer.startsWith("ROOT") ? issuer : "ROOT");
             fs.writeFileSync(path.join(dir, "ca.pem"), ca.cert);
             fs.writeFileSync(path.join(dir, "ca-key.pem"), ca.key);
             openssl(dir, ["req", "-new", ...newKey, "-out", "req.csr", "-subj", subj, "-config", "ext.cnf"]);
