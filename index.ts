@@ -25,7 +25,8 @@ import { SmokeTest } from "./components/smokeTest";
 import { ReaderSecrets } from "./components/readerSecrets";
 import { TrustAnchor } from "./components/trustAnchor";
 import { ownValue } from "./stacks/checks";
-import { loadTopology } from "./stacks/config";
+import { deployedRotation, rotationState, rotationStepProblem } from "./stacks/caRotation";
+import { configRefused, loadTopology } from "./stacks/config";
 import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
@@ -61,10 +62,24 @@ interface ClusterState {
 const state = new Map<string, ClusterState>();
 const of = (name: string): ClusterState => state.get(name)!;
 
+// A root rotation moves one stage per `up` (stacks/caRotation.ts). The stage the last deployment reached is
+// read back from this stack's own outputs, and every cluster's provider waits for the check: a skipped stage
+// is refused before anything reaches a cluster, in `preview` as in `up`.
+const deployed = new pulumi.StackReference("deployed", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+});
+const rotationChecked = deployed.outputs.apply((outputs) => {
+    const problem = rotationStepProblem(deployedRotation(outputs ?? {}), rotationState(topology.mesh.ca));
+    if (problem !== undefined) throw configRefused([`istio-multicluster:mesh.ca.rotation: ${problem}`]);
+    return true;
+});
+
 for (const { cluster } of mesh.clusters) {
     const access = cluster.access;
     const provider = new k8s.Provider(cluster.name, {
-        ...(access.kind === "context" ? { context: access.context } : { kubeconfig: access.kubeconfig }),
+        ...(access.kind === "context"
+            ? { context: rotationChecked.apply(() => access.context) }
+            : { kubeconfig: pulumi.all([rotationChecked, access.kubeconfig]).apply(([, k]) => k) }),
         // A changed Secret is updated in place, not deleted and created again under its fixed name (the
         // provider's default for Secrets): istiod reloads a remote secret or `cacerts` that changes, but a
         // remote secret that is deleted first drops its cluster until the new one comes.
@@ -360,8 +375,14 @@ if (topology.smokeTest) {
     });
 }
 
-/** The mesh's root certificate (public, PEM). */
+/** The root whose intermediates sign workload certificates now (public, PEM). */
 export const rootCertPem = trustAnchor.rootCertPem;
+
+/** Every root the mesh's workloads trust now (public, PEM): two while a root rotation overlaps them. */
+export const trustBundlePem = trustAnchor.trustBundlePem;
+
+/** The root generation and rotation stage this deployment reached; the next one is checked against it. */
+export const caRotation = rotationState(topology.mesh.ca);
 
 /** Per cluster: its role, network and east-west address (null where it runs no east-west gateway). */
 export const clusters = Object.fromEntries(

@@ -22,6 +22,11 @@ export class ConfigRefused extends pulumi.RunError {
     }
 }
 
+/** A refusal found once the program reads something back (as the validator's, every problem listed). */
+export function configRefused(problems: readonly string[]): ConfigRefused {
+    return new ConfigRefused(new TopologyError(problems));
+}
+
 /**
  * Reads `istio-multicluster:mesh`, `clusters`, `namespaces`, `security`, `services`, `externalServices` and
  * `ingress`, and refuses any other key of the project; throws `ConfigRefused` listing every problem, before

@@ -4,7 +4,15 @@
  * changes; and a reader token rotation.
  */
 import { strict as assert } from "node:assert";
-import { Plan, PlannedResource, plainInputs, plan, stackConfigFromDocument } from "../tools/planner";
+import {
+    Plan,
+    PlannedResource,
+    plainInputs,
+    plan,
+    PlanRefused,
+    stackConfigFromDocument,
+} from "../tools/planner";
+import { playCluster } from "./support/playCluster";
 
 type Doc = Record<string, unknown>;
 const release = "kubernetes:helm.sh/v3:Release";
@@ -299,5 +307,106 @@ describe("reader token rotation: what one `up` replaces and updates", () => {
             assert.equal((plainInputs(secret).metadata as Doc).name, `istio-remote-secret-${source}`);
             assert.ok(secret.dependsOn.includes(byName(after, secretType, `${source}-reader-token`).urn));
         }
+    });
+});
+
+describe("root rotation: what each stage's `up` changes, and a skipped stage refused", () => {
+    const rotationPlan = (ca: Doc, deployedOutputs?: Doc): Promise<Plan> =>
+        plan(
+            stackConfigFromDocument(
+                "test",
+                {
+                    config: {
+                        "istio-multicluster:mesh": { meshId: "mesh1", istio: { version: "1.30.3" }, ca },
+                        "istio-multicluster:clusters": clusters,
+                    },
+                },
+                "test",
+            ),
+            // As an update, with what clusters and the tls provider would return (certificates named after
+            // their resources), so that a cacerts Secret whose content changes is seen to change.
+            { deployedOutputs, preview: false, applyOutputs: playCluster("ip") },
+        );
+    const stage = (s: string) => ({ rotation: { stage: s } });
+    let none: Plan, add: Plan, sw: Plan, finish: Plan;
+    before(async () => {
+        none = await rotationPlan({});
+        add = await rotationPlan(stage("add"));
+        sw = await rotationPlan(stage("switch"));
+        finish = await rotationPlan(stage("finish"));
+    });
+
+    it("add: the next root, every primary's trust bundle, and istiod made multi-root; nothing else", () => {
+        assert.deepEqual(changes(none, add), {
+            changed: ["c1-istiod", "c2-istiod", "mesh1-c1-cacerts", "mesh1-c2-cacerts"],
+            added: [
+                "tls:index/privateKey:PrivateKey::mesh1/root-g2-key",
+                "tls:index/selfSignedCert:SelfSignedCert::mesh1/root-g2-cert",
+            ],
+            removed: [],
+        });
+        for (const c of ["c1", "c2"]) {
+            const v = values(add, `${c}-istiod`);
+            assert.equal((v.env as Doc).ISTIO_MULTIROOT_MESH, "true");
+            const proxy = ((v.meshConfig as Doc).defaultConfig as Doc).proxyMetadata as Doc;
+            assert.equal(proxy.PROXY_CONFIG_XDS_AGENT, "true");
+            assert.equal(values(none, `${c}-istiod`).env, undefined);
+        }
+        assert.deepEqual(values(add, "c3-istiod"), values(none, "c3-istiod"));
+        assert.deepEqual(add.outputs.caRotation, { generation: 1, stage: "add" });
+        assert.deepEqual(none.outputs.caRotation, { generation: 1, stage: "none" });
+    });
+
+    it("switch: new intermediates and the cacerts that carry them, and nothing else", () => {
+        const signed = "tls:index/locallySignedCert:LocallySignedCert";
+        assert.deepEqual(changes(add, sw), {
+            changed: ["mesh1-c1-cacerts", "mesh1-c2-cacerts"],
+            added: [
+                "tls:index/certRequest:CertRequest::mesh1-c1/g2-csr",
+                "tls:index/certRequest:CertRequest::mesh1-c2/g2-csr",
+                `${signed}::mesh1-c1/g2-cert`,
+                `${signed}::mesh1-c2/g2-cert`,
+                "tls:index/privateKey:PrivateKey::mesh1-c1/g2-key",
+                "tls:index/privateKey:PrivateKey::mesh1-c2/g2-key",
+            ],
+            removed: [],
+        });
+    });
+
+    it("finish: the old root and its intermediates go, the cacerts change, and nothing else", () => {
+        const c = changes(sw, finish);
+        assert.deepEqual(c.changed, ["mesh1-c1-cacerts", "mesh1-c2-cacerts"]);
+        assert.deepEqual(c.added, []);
+        assert.deepEqual(c.removed, [
+            "tls:index/certRequest:CertRequest::mesh1-c1-csr",
+            "tls:index/certRequest:CertRequest::mesh1-c2-csr",
+            "tls:index/locallySignedCert:LocallySignedCert::mesh1-c1-cert",
+            "tls:index/locallySignedCert:LocallySignedCert::mesh1-c2-cert",
+            "tls:index/privateKey:PrivateKey::mesh1-c1-key",
+            "tls:index/privateKey:PrivateKey::mesh1-c2-key",
+            "tls:index/privateKey:PrivateKey::mesh1/root-key",
+            "tls:index/selfSignedCert:SelfSignedCert::mesh1/root-cert",
+        ]);
+    });
+
+    it("refuses a stage the deployed stack skips to, naming the key and the stage to set", async () => {
+        const deployed = { rootCertPem: "x", caRotation: { generation: 1, stage: "none" } };
+        await assert.rejects(rotationPlan(stage("switch"), deployed), (e: unknown) => {
+            assert.ok(e instanceof PlanRefused, String(e));
+            assert.equal(e.problems.length, 1);
+            assert.match(
+                e.problems[0]!,
+                /^istio-multicluster:mesh\.ca\.rotation: skips 1 stage of the root rotation: the last `pulumi up` of this stack left `mesh.ca.generation: 1` without `rotation`; the next stage is `mesh.ca.generation: 1` with `rotation.stage: add`/,
+            );
+            return true;
+        });
+        // One stage on from what was deployed plans; so does any stage on a stack never deployed.
+        await rotationPlan(stage("switch"), {
+            rootCertPem: "x",
+            caRotation: { generation: 1, stage: "add" },
+        });
+        await rotationPlan(stage("finish"), {});
+        // A stack deployed before the record existed is at generation 1 without a rotation.
+        await assert.rejects(rotationPlan(stage("finish"), { rootCertPem: "x" }), /skips 2 stages/);
     });
 });

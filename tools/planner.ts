@@ -126,6 +126,8 @@ export interface EvaluateOptions {
     readonly preview?: boolean;
     /** Only when not a preview: outputs of resources after apply. */
     readonly applyOutputs?: ApplyOutputs;
+    /** The stack's outputs as its last deployment left them (the program reads them back); absent: a new stack. */
+    readonly deployedOutputs?: Readonly<Record<string, unknown>>;
 }
 
 /** The mocks the plan runs under (the bench's floor uses the same). */
@@ -135,6 +137,17 @@ export function mocksFor(options: EvaluateOptions): pulumi.runtime.Mocks {
             id: string | undefined;
             state: Record<string, unknown>;
         } {
+            // The program reads its own stack's last outputs; a test may give them, else the stack is new.
+            if (args.type === "pulumi:pulumi:StackReference") {
+                return {
+                    id: args.id,
+                    state: {
+                        ...(args.inputs as Record<string, unknown>),
+                        outputs: options.deployedOutputs ?? {},
+                        secretOutputNames: [],
+                    },
+                };
+            }
             // Outputs echo inputs; what the program did not set is unknown in a preview. Providers get a
             // stable ID so references to them read well; other new resources have none until created.
             const provider = args.type.startsWith("pulumi:providers:");
@@ -191,7 +204,14 @@ export async function evaluate(
     const onRejection = (e: unknown) => failed(e);
     process.on("unhandledRejection", onRejection);
     try {
-        await pulumi.runtime.setMocks(mocksFor(options), project.name, config.stack, options.preview ?? true);
+        // The DIY backend's organization, as the engine tier's `pulumi` names it.
+        await pulumi.runtime.setMocks(
+            mocksFor(options),
+            project.name,
+            config.stack,
+            options.preview ?? true,
+            "organization",
+        );
         pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
         const monitor = runtimeSettings.getMonitor() as Monitor;
         assertSdkInternals(monitor);
