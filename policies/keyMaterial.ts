@@ -7,6 +7,7 @@ import * as crypto from "node:crypto";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import {
     at,
+    certificates,
     configOf,
     isCacerts,
     isUnknown,
@@ -88,17 +89,6 @@ function publicOfPrivate(pem: string): string | undefined {
     } catch {
         return undefined;
     }
-}
-
-/** Certificates in a PEM text, parsed; unparseable blocks are skipped. */
-function certificates(text: string): crypto.X509Certificate[] {
-    return pemBlocks(text, "CERTIFICATE").flatMap((b) => {
-        try {
-            return [new crypto.X509Certificate(b)];
-        } catch {
-            return [];
-        }
-    });
 }
 
 /**
@@ -375,7 +365,9 @@ export const caValidityBounds: StackValidationPolicy = {
                 return typeof v === "string" ? v : "";
             };
             const intermediate = certificates(text("ca-cert.pem"))[0];
-            const root = certificates(text("root-cert.pem"))[0];
+            // The root that signs is the chain's last: during a root rotation, the bundle's first is the old one.
+            const root =
+                certificates(text("cert-chain.pem")).at(-1) ?? certificates(text("root-cert.pem"))[0];
             const span = (c: crypto.X509Certificate) => Date.parse(c.validTo) - Date.parse(c.validFrom);
             if (root && span(root) > maxRoot * hour) {
                 reportViolation(

@@ -7,6 +7,7 @@
  * never let that happen: `known()` copies props into plain data where every unknown is the `UNKNOWN` marker,
  * and each rule skips what it cannot see. A value unknown at preview is never a violation.
  */
+import * as crypto from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import { PolicyResource, ResourceValidationArgs } from "@pulumi/policy/policy";
 
@@ -344,6 +345,17 @@ export function isRemoteSecret(props: Record<string, unknown>): boolean {
         at(props, "metadata", "labels", multiClusterLabel) !== undefined ||
         (typeof name === "string" && name.startsWith("istio-remote-secret-"))
     );
+}
+
+/** The readable X.509 certificates of a PEM text (unreadable blocks are left out). */
+export function certificates(text: string): crypto.X509Certificate[] {
+    return pemBlocks(text, "CERTIFICATE").flatMap((b) => {
+        try {
+            return [new crypto.X509Certificate(b)];
+        } catch {
+            return [];
+        }
+    });
 }
 
 /** Whether a Secret's props make it a `cacerts` Secret. */

@@ -17,6 +17,7 @@ import { releasePolicies } from "./releases";
 import { revisionPolicies } from "./revisions";
 import { securityPolicies } from "./security";
 import { telemetryPolicies } from "./telemetry";
+import { trustPolicies } from "./trust";
 import { trafficPolicies } from "./traffic";
 import { workloadPolicies } from "./workloads";
 
@@ -30,7 +31,7 @@ export const defaultEnforcementLevel: EnforcementLevel = "mandatory";
  * Policies that only recommend: advisory unless a policy config raises them. Kept here, beside the default,
  * so that every default level is read in one place.
  */
-const advisoryByDefault = new Set(["ca-key-size-recommended"]);
+const advisoryByDefault = new Set(["ca-key-size-recommended", "ca-renewal-due"]);
 
 /** Every policy of the pack, in a stable order; each carries its default level. */
 export const policies: Policies = [
@@ -39,6 +40,7 @@ export const policies: Policies = [
     ...revisionPolicies,
     ...linkPolicies,
     ...keyMaterialPolicies,
+    ...trustPolicies,
     ...exposurePolicies,
     ...availabilityPolicies,
     ...securityPolicies,

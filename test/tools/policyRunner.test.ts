@@ -65,10 +65,10 @@ const probe: Policies = [
 ];
 
 describe("policy runner", () => {
-    it("has one default level, mandatory, and only the recommendation advisory", () => {
+    it("has one default level, mandatory, and only the recommendation and the renewal warning advisory", () => {
         assert.equal(defaultEnforcementLevel, "mandatory");
         const advisory = policies.filter((p) => levelOf(p, {}) === "advisory").map((p) => p.name);
-        assert.deepEqual(advisory, ["ca-key-size-recommended"]);
+        assert.deepEqual(advisory, ["ca-key-size-recommended", "ca-renewal-due"]);
         for (const p of policies) assert.match(p.name, /^[a-z]+(-[a-z0-9]+)+$/);
         assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
     });
