@@ -36,6 +36,7 @@ export const paths = {
     version: "/version",
     istioSystem: "/api/v1/namespaces/istio-system",
     cacerts: "/api/v1/namespaces/istio-system/secrets/cacerts",
+    publishedRoots: "/api/v1/namespaces/istio-system/configmaps/istio-ca-root-cert",
     istiod: "/apis/apps/v1/namespaces/istio-system/deployments/istiod",
     gateway: "/api/v1/namespaces/istio-system/services/istio-eastwestgateway",
     gatewaySlices: `/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?${sel("kubernetes.io/service-name=istio-eastwestgateway")}`,
@@ -179,6 +180,8 @@ export function healthyMesh(
             r.set(paths.cacerts, {
                 data: { "root-cert.pem": b64(ca.root), "ca-cert.pem": b64(ca.intermediate) },
             });
+            // istiod publishes the bundle it loaded (a ConfigMap: its data is plain text).
+            r.set(paths.publishedRoots, { data: { "root-cert.pem": ca.root } });
             r.set(rp.istiod, {
                 metadata: {
                     name: rp.istiodName,

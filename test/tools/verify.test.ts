@@ -13,7 +13,7 @@ import { PulumiRunner } from "../../tools/verify/config";
 import { repoRoot } from "../../tools/planner";
 import { Answer, FakeCluster, kubeconfigFor, startFakeCluster } from "../support/fakeKube";
 import { devSpecs, FakeSpec, healthyMesh, obsPaths, paths, remoteSecret } from "../support/fakeMesh";
-import { testPki } from "../support/testPki";
+import { labelledCert, testPki } from "../support/testPki";
 
 const devFile = path.join(repoRoot, "Pulumi.dev.yaml");
 const noPulumi: PulumiRunner = () => ({ status: null, stdout: "", stderr: "", missing: true });
@@ -51,6 +51,7 @@ const healthyDev = [
     "cluster1 kubernetes pass",
     "cluster1 istio-system pass",
     "cluster1 intermediate pass",
+    "cluster1 trust-published pass",
     "cluster1 istiod pass",
     "cluster1 revisions pass",
     "cluster1 gateway pass",
@@ -155,10 +156,10 @@ describe("verify", function () {
         assert.equal(r.code, 0, r.out);
         const lines = r.out.trimEnd().split("\n");
         assert.equal(lines[0], "cluster1");
-        assert.equal(lines[lines.length - 1], "35 checks: 35 passed, 0 failed");
+        assert.equal(lines[lines.length - 1], "36 checks: 36 passed, 0 failed");
         assert.deepEqual(
             lines.filter((l) => l.startsWith("  ")).map((l) => l.trim()[0]),
-            Array(35).fill("✔"),
+            Array(36).fill("✔"),
         );
         assert.ok(lines.includes("  ✔ kubernetes           Kubernetes v1.32.2"), r.out);
         assert.ok(lines.includes("  ✔ istiod-view          cluster2 synced"), r.out);
@@ -546,6 +547,36 @@ describe("verify", function () {
         assert.match(f[0]!.hint, /^every primary's cacerts must chain to the same root/);
     });
 
+    it("a root rotation's two-root bundle passes; an istiod that has not published it is named", async () => {
+        const bundle = labelledCert("ROOT") + labelledCert("ROOTB", "ROOTB");
+        const b64 = (t: string) => Buffer.from(t).toString("base64");
+        c1.routes.set(paths.cacerts, {
+            data: { "root-cert.pem": b64(bundle), "ca-cert.pem": b64(labelledCert("int-b", "ROOTB")) },
+        });
+        c1.routes.set(paths.publishedRoots, { data: { "root-cert.pem": bundle } });
+        const healthy = await runJson(["--config", devFile]);
+        assert.deepEqual(failures(healthy.results), []);
+        assert.equal(healthy.code, 0);
+        const published = healthy.results.find(
+            (r) => r.cluster === "cluster1" && r.check === "trust-published",
+        );
+        assert.equal(published?.status, "pass");
+        assert.equal(
+            published?.expected,
+            "istio-ca-root-cert holds the cacerts bundle: O=Istio, CN=ROOT + O=Istio, CN=ROOTB",
+        );
+
+        c1.routes.set(paths.publishedRoots, { data: { "root-cert.pem": labelledCert("ROOT") } });
+        const lagging = await runJson(["--config", devFile]);
+        assert.equal(lagging.code, 1);
+        const f = failures(lagging.results);
+        assert.deepEqual(
+            f.map((x) => `${x.cluster} ${x.check} ${x.found}`),
+            ["cluster1 trust-published istio-ca-root-cert holds O=Istio, CN=ROOT"],
+        );
+        assert.match(f[0]!.hint, /ISTIO_MULTIROOT_MESH=true/);
+    });
+
     it("an unreachable cluster gives one line; the other cluster is still checked", async () => {
         const closed = await startFakeCluster("gone");
         await closed.close();
@@ -583,7 +614,7 @@ describe("verify", function () {
             r.out,
             /\n {2}- remote-secret-token {2}not reachable from this machine \(127\.0\.0\.1:\d+ unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+\); only istiod needs to reach it\n {6}expected: the token in the secret for cluster2 authenticates to cluster2's API server\n/,
         );
-        assert.ok(r.out.endsWith("35 checks: 34 passed, 0 failed, 1 not decidable from here\n"), r.out);
+        assert.ok(r.out.endsWith("36 checks: 35 passed, 0 failed, 1 not decidable from here\n"), r.out);
     });
 
     it("a context missing from the kubeconfig gives one line naming it; the other cluster is still checked", async () => {
@@ -897,11 +928,11 @@ describe("verify", function () {
                 assert.match(
                     line,
                     new RegExp(
-                        `^waiting \\(round ${i + 1}\\): 1 of 35 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
+                        `^waiting \\(round ${i + 1}\\): 1 of 36 checks failing \\(cluster1 istiod-view\\); (10|9)s left$`,
                     ),
                 );
             }
-            assert.ok(r.out.endsWith("35 checks: 35 passed, 0 failed\n"), r.out);
+            assert.ok(r.out.endsWith("36 checks: 36 passed, 0 failed\n"), r.out);
         });
 
         it("gives up when the time runs out: the last report and exit 1", async () => {

@@ -91,7 +91,17 @@ export async function runChecks(
 }
 
 export function short(fingerprint: string): string {
-    return `SHA-256 ${fingerprint.slice(0, 23)}…`;
+    return fingerprint
+        .split(" + ")
+        .map((f) => `SHA-256 ${f.slice(0, 23)}…`)
+        .join(" + ");
+}
+
+/** The PEM certificate blocks of a text, in order. */
+function pemCertificates(text: string): string[] {
+    return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
+        (m) => m[0],
+    );
 }
 
 export async function reach(
@@ -257,18 +267,20 @@ export async function checkCacerts(
         const secret = await kube.get<{ data?: Record<string, string> }>(
             `/api/v1/namespaces/${ns}/secrets/cacerts`,
         );
-        const pem = (key: string) => {
+        const certs = (key: string): X509Certificate[] => {
             const b64 = secret?.data?.[key];
-            if (!b64) return undefined;
+            if (!b64) return [];
+            const text = Buffer.from(b64, "base64").toString("utf8");
             try {
-                return new X509Certificate(Buffer.from(b64, "base64"));
+                return pemCertificates(text).map((block) => new X509Certificate(block));
             } catch {
-                return undefined;
+                return [];
             }
         };
-        const rootCert = pem("root-cert.pem");
-        const intermediate = pem("ca-cert.pem");
-        if (!secret || !rootCert || !intermediate) {
+        // During a root rotation the bundle holds two roots, and the intermediate is under either.
+        const rootCerts = certs("root-cert.pem");
+        const intermediate = certs("ca-cert.pem")[0];
+        if (!secret || rootCerts.length === 0 || !intermediate) {
             r.fail(
                 "cacerts",
                 "Secret cacerts with root-cert.pem and ca-cert.pem",
@@ -279,9 +291,9 @@ export async function checkCacerts(
             );
             return;
         }
-        root = rootCert.fingerprint256;
+        root = rootCerts.map((c) => c.fingerprint256).join(" + ");
         const daysLeft = Math.floor((Date.parse(intermediate.validTo) - now.getTime()) / 86_400_000);
-        const chains = intermediate.verify(rootCert.publicKey);
+        const chains = rootCerts.some((c) => intermediate.verify(c.publicKey));
         r.check(
             "intermediate",
             chains && daysLeft > windowDays,
@@ -291,6 +303,24 @@ export async function checkCacerts(
                 ? `run \`pulumi up\` to renew the intermediate of ${cluster.name} (mesh.ca.earlyRenewalHours), then ` +
                       `restart istiod`
                 : `cacerts holds an intermediate of another root: run \`pulumi up\` to rewrite cacerts, then restart istiod`,
+        );
+        // What istiod hands every workload: the bundle it loaded, published in each namespace.
+        const published = await kube.get<{ data?: Record<string, string> }>(
+            `/api/v1/namespaces/${ns}/configmaps/istio-ca-root-cert`,
+        );
+        const publishedRoots = pemCertificates(published?.data?.["root-cert.pem"] ?? "").map(
+            (block) => new X509Certificate(block),
+        );
+        const subjects = (list: readonly X509Certificate[]) =>
+            list.map((c) => c.subject.replace(/\n/g, ", ")).join(" + ") || "none";
+        r.check(
+            "trust-published",
+            publishedRoots.map((c) => c.fingerprint256).join(" + ") === root,
+            `istio-ca-root-cert holds the cacerts bundle: ${subjects(rootCerts)}`,
+            `istio-ca-root-cert holds ${subjects(publishedRoots)}`,
+            "istiod publishes the root bundle it loaded from cacerts; a changed root is taken only with " +
+                "ISTIO_MULTIROOT_MESH=true (set during `mesh.ca.rotation`) and only when one bundle contains the " +
+                "other: `kubectl -n istio-system logs deploy/istiod | grep ROOT-CA`, then restart istiod",
         );
     });
     return root;
