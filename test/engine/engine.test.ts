@@ -17,7 +17,14 @@ import { adminAccess, MeshState } from "../../tools/clusters/state";
 import { ensureBinaries } from "../../tools/clusters/build";
 import { repoRoot } from "../../tools/planner";
 import { demoChain, demoMeshId as meshId } from "./support/chain";
-import { EngineEvent, EngineStack, nameOf, summaryCounts, verify } from "./support/engineStack";
+import {
+    assertEveryClusterSynced,
+    EngineEvent,
+    EngineStack,
+    nameOf,
+    summaryCounts,
+    verify,
+} from "./support/engineStack";
 
 const istioSystem = "/api/v1/namespaces/istio-system";
 
@@ -51,12 +58,6 @@ async function readerTokens(mesh: MeshState): Promise<string[]> {
         }
     }
     return tokens;
-}
-
-/** Each primary's istiod (read through verify's `istiod-view`) lists the two other clusters synced. */
-function assertEveryClusterSynced(output: string): void {
-    assert.match(output, /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/);
-    assert.match(output, /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/);
 }
 
 /** The policy results the CLI printed: `level policy name` per violation. */

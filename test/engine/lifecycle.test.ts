@@ -9,13 +9,16 @@
  * and Helm's view of the releases, not a 1.29 control plane's behaviour.
  */
 import { strict as assert } from "node:assert";
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Api } from "../../tools/clusters/api";
 import { ensureBinaries } from "../../tools/clusters/build";
 import { adminAccess, MeshState } from "../../tools/clusters/state";
 import { releasedCharts } from "../../tools/engine/charts";
-import { demoChain } from "./support/chain";
-import { nameOf, summaryCounts, verify } from "./support/engineStack";
+import { makeMeshPki, MeshPki, pkiConfigCommands } from "../../tools/engine/meshPki";
+import { demoChain, demoMeshId } from "./support/chain";
+import { assertEveryClusterSynced, nameOf, summaryCounts, verify } from "./support/engineStack";
 
 const clusters = ["primary1", "primary2", "remote1"];
 const primaries = ["primary1", "primary2"];
@@ -68,6 +71,58 @@ async function live(mesh: MeshState, cluster: string): Promise<Live> {
         };
     } finally {
         api.close();
+    }
+}
+
+/** Subjects of the certificates in a PEM text, in order. */
+function subjects(pem: string): string[] {
+    return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
+        (m) => new X509Certificate(m[0]).subject,
+    );
+}
+
+async function readObject(
+    mesh: MeshState,
+    cluster: string,
+    objectPath: string,
+): Promise<Record<string, string>> {
+    const api = new Api(adminAccess(mesh.clusters.find((c) => c.name === cluster)!));
+    try {
+        return (await api.get<{ data?: Record<string, string> }>(objectPath))?.data ?? {};
+    } finally {
+        api.close();
+    }
+}
+
+/** A Secret's data, decoded. */
+async function secretData(
+    mesh: MeshState,
+    cluster: string,
+    ns: string,
+    name: string,
+): Promise<Record<string, string>> {
+    const data = await readObject(mesh, cluster, `/api/v1/namespaces/${ns}/secrets/${name}`);
+    return Object.fromEntries(
+        Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+    );
+}
+
+async function configMapData(
+    mesh: MeshState,
+    cluster: string,
+    ns: string,
+    name: string,
+): Promise<Record<string, string>> {
+    return readObject(mesh, cluster, `/api/v1/namespaces/${ns}/configmaps/${name}`);
+}
+
+/** Reads `read` until `done` holds or `ms` pass; the last value read either way. */
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+        const v = await read();
+        if (done(v) || Date.now() > end) return v;
+        await new Promise((r) => setTimeout(r, 2000));
     }
 }
 
@@ -216,6 +271,152 @@ describe("engine tier: day two on local clusters", function () {
                 assert.deepEqual(l.tags, { canary: next.name, default: next.name }, c);
             }
             await noChanges();
+        });
+    });
+
+    describe("a root CA rotation, staged: add, switch, finish", () => {
+        const stack = demoChain(clusters, "ip", { label: "rotation" });
+        const mesh = () => stack().mesh;
+        const ca = "istio-multicluster:mesh.ca";
+        let rootA: string;
+        let next: MeshPki;
+        const rootB = () => fs.readFileSync(next.rootCert, "utf8");
+        const cacerts = (c: string) => `${demoMeshId}-${c}-cacerts`;
+        /** The preview's changes, as `op name`, reads and unchanged resources left out. */
+        const planned = async () =>
+            (await stack().previewSteps())
+                .filter((s) => s.op !== "same" && s.op !== "read")
+                .map((s) => `${s.op} ${nameOf(s.urn)}`)
+                .sort();
+        const noChanges = async () => {
+            const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
+            assert.equal(r.code, 0, r.stdout.slice(-4000));
+        };
+        const stage = (value: string) =>
+            stack().ok(["config", "set", "--path", `${ca}.rotation.stage`, value]);
+        /**
+         * Each primary's `cacerts` (the bundle and the signing intermediate's issuer), and in every cluster the
+         * `istio-ca-root-cert` the real istiod publishes in `sample`: the roots of each, by subject, waited for
+         * (istiod reloads a changed `cacerts` from its files, as the kubelet refreshes them).
+         */
+        const assertTrust = async (bundle: string[], signer: string) => {
+            for (const c of primaries) {
+                const data = await secretData(mesh(), c, "istio-system", "cacerts");
+                assert.deepEqual(subjects(data["root-cert.pem"]!), bundle, `${c} cacerts root-cert.pem`);
+                assert.equal(
+                    new X509Certificate(data["ca-cert.pem"]!).issuer,
+                    signer,
+                    `${c} ca-cert.pem issuer`,
+                );
+            }
+            for (const c of clusters) {
+                const published = await until(
+                    async () =>
+                        subjects(
+                            (await configMapData(mesh(), c, "sample", "istio-ca-root-cert"))[
+                                "root-cert.pem"
+                            ] ?? "",
+                        ),
+                    (roots) => JSON.stringify(roots) === JSON.stringify(bundle),
+                    90_000,
+                );
+                assert.deepEqual(published, bundle, `${c}: istio-ca-root-cert published by istiod`);
+            }
+        };
+        const A = `O=${demoMeshId}\nCN=Root CA`;
+        const B = `O=${demoMeshId}\nCN=Root CA 2`;
+
+        it("lifecycle: root rotation: the mesh comes up under root A, recorded at generation 1", async () => {
+            rootA = fs.readFileSync(path.join(stack().pkiDir, "root-cert.pem"), "utf8");
+            next = makeMeshPki(path.join(stack().workDir, "pki-next"), demoMeshId, primaries, "Root CA 2");
+            await stack().up();
+            await assertTrust([A], A);
+            const outputs = JSON.parse((await stack().ok(["stack", "output", "--json"])).stdout) as Record<
+                string,
+                unknown
+            >;
+            assert.deepEqual(outputs.caRotation, { generation: 1, stage: "none" });
+            assert.ok(rootA.includes("BEGIN CERTIFICATE"));
+            await noChanges();
+        });
+
+        it("lifecycle: root rotation: a skipped stage is refused by preview and up, naming the key; nothing changes", async () => {
+            // Every resource the state holds, with when it was last changed (secrets are encrypted afresh at
+            // every write of the state, so their text says nothing); the stack's read of its own outputs is
+            // read afresh by every run, even a refused one, so it is left out.
+            const resources = async () =>
+                (
+                    JSON.parse(await stack().exportState()) as {
+                        deployment: {
+                            resources: { urn: string; type: string; id?: string; modified?: string }[];
+                        };
+                    }
+                ).deployment.resources
+                    .filter((r) => r.type !== "pulumi:pulumi:StackReference")
+                    .map((r) => JSON.stringify([r.urn, r.id, r.modified]))
+                    .sort();
+            const before = await resources();
+            for (const c of pkiConfigCommands(next, `${ca}.rotation`))
+                await stack().ok(c.args, { stdin: c.stdin });
+            await stage("switch");
+            for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+                const r = await stack().run(command);
+                assert.notEqual(r.code, 0, r.stdout);
+                const out = r.stdout + r.stderr;
+                assert.match(
+                    out,
+                    /istio-multicluster:mesh\.ca\.rotation: skips 1 stage of the root rotation: the last `pulumi up` of this stack left `mesh\.ca\.generation: 1` without `rotation`; the next stage is `mesh\.ca\.generation: 1` with `rotation\.stage: add`/,
+                    out.slice(-3000),
+                );
+                assert.doesNotMatch(out, /\s+at .*\.(ts|js):\d+/, "a stack trace was printed");
+            }
+            const after = await resources();
+            const changed = after
+                .filter((r) => !before.includes(r))
+                .map((r) => (JSON.parse(r) as string[])[0]);
+            assert.deepEqual(changed, [], "the refused up changed these resources");
+            assert.equal(after.length, before.length);
+            await assertTrust([A], A);
+        });
+
+        it("lifecycle: root rotation: add: every bundle trusts A then B, istiod multi-root, A still signs", async () => {
+            await stage("add");
+            assert.deepEqual(
+                await planned(),
+                primaries.flatMap((c) => [`update ${cacerts(c)}`, `update ${c}-istiod`]).sort(),
+            );
+            await stack().up();
+            await assertTrust([A, B], A);
+            // The old root's PEM is kept verbatim and first: the new bundle contains the old one as istiod needs.
+            const data = await secretData(mesh(), "primary1", "istio-system", "cacerts");
+            assert.ok(data["root-cert.pem"]!.startsWith(rootA.trim()), "root A is not first and verbatim");
+            await noChanges();
+        });
+
+        it("lifecycle: root rotation: switch: intermediates under B sign, both still trusted, only cacerts change", async () => {
+            await stage("switch");
+            assert.deepEqual(await planned(), primaries.map((c) => `update ${cacerts(c)}`).sort());
+            await stack().up();
+            await assertTrust([A, B], B);
+            await noChanges();
+        });
+
+        it("lifecycle: root rotation: finish: A removed everywhere, every cluster still synced", async () => {
+            await stage("finish");
+            assert.deepEqual(await planned(), primaries.map((c) => `update ${cacerts(c)}`).sort());
+            await stack().up();
+            await assertTrust([B], B);
+            const data = await secretData(mesh(), "primary1", "istio-system", "cacerts");
+            assert.equal(data["root-cert.pem"]!.trim(), rootB().trim());
+            await noChanges();
+            const checked = verify(stack());
+            assert.equal(checked.code, 0, checked.output);
+            assertEveryClusterSynced(checked.output);
+            const outputs = JSON.parse((await stack().ok(["stack", "output", "--json"])).stdout) as Record<
+                string,
+                unknown
+            >;
+            assert.deepEqual(outputs.caRotation, { generation: 1, stage: "finish" });
         });
     });
 });

@@ -21,8 +21,16 @@ function openssl(dir: string, args: string[]): void {
     execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** Makes (or finds, when already made in `dir`) the mesh's root and the primaries' intermediates. */
-export function makeMeshPki(dir: string, meshId: string, primaries: readonly string[]): MeshPki {
+/**
+ * Makes (or finds, when already made in `dir`) the mesh's root and the primaries' intermediates; `rootName`
+ * tells a rotation's next root from the current one by its subject.
+ */
+export function makeMeshPki(
+    dir: string,
+    meshId: string,
+    primaries: readonly string[],
+    rootName = "Root CA",
+): MeshPki {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = (f: string) => path.join(dir, f);
     const pki: MeshPki = {
@@ -65,7 +73,7 @@ export function makeMeshPki(dir: string, meshId: string, primaries: readonly str
         "-days",
         "3650",
         "-subj",
-        `/O=${meshId}/CN=Root CA`,
+        `/O=${meshId}/CN=${rootName}`,
         "-config",
         "ca.ext",
         "-extensions",
@@ -118,15 +126,12 @@ export function makeMeshPki(dir: string, meshId: string, primaries: readonly str
  * The `pulumi config set` commands that put a mesh PKI into a stack: each value read from standard input
  * (never on the command line), the keys as secrets.
  */
-export function pkiConfigCommands(pki: MeshPki): { args: string[]; stdin: string }[] {
+export function pkiConfigCommands(
+    pki: MeshPki,
+    under = "istio-multicluster:mesh.ca",
+): { args: string[]; stdin: string }[] {
     const set = (key: string, file: string, secret: boolean) => ({
-        args: [
-            "config",
-            "set",
-            "--path",
-            `istio-multicluster:mesh.ca.${key}`,
-            ...(secret ? ["--secret"] : []),
-        ],
+        args: ["config", "set", "--path", `${under}.${key}`, ...(secret ? ["--secret"] : [])],
         stdin: fs.readFileSync(file, "utf8"),
     });
     return [

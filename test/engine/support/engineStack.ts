@@ -4,6 +4,7 @@
  * as secrets from standard input, the Istio charts of ../shared as released. Every command's output is kept,
  * so the tests can read what a user would have seen (and search it for secrets).
  */
+import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -104,4 +105,10 @@ export function verify(stack: EngineStack): { code: number; output: string } {
         const err = e as { status?: number; stdout?: string; stderr?: string };
         return { code: err.status ?? -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
     }
+}
+
+/** Each primary's istiod (read through verify's `istiod-view`) lists the two other clusters synced. */
+export function assertEveryClusterSynced(output: string): void {
+    assert.match(output, /✔ istiod-view\s+(primary2 synced, remote1 synced|remote1 synced, primary2 synced)/);
+    assert.match(output, /✔ istiod-view\s+(primary1 synced, remote1 synced|remote1 synced, primary1 synced)/);
 }
