@@ -18,7 +18,7 @@ import { adminAccess, MeshState } from "../../tools/clusters/state";
 import { releasedCharts } from "../../tools/engine/charts";
 import { makeMeshPki, MeshPki, pkiConfigCommands } from "../../tools/engine/meshPki";
 import { demoChain, demoMeshId } from "./support/chain";
-import { assertEveryClusterSynced, nameOf, summaryCounts, verify } from "./support/engineStack";
+import { assertEveryClusterSynced, EngineStack, nameOf, summaryCounts, verify } from "./support/engineStack";
 
 const clusters = ["primary1", "primary2", "remote1"];
 const primaries = ["primary1", "primary2"];
@@ -126,6 +126,20 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms: num
     }
 }
 
+/** The preview's changes, as `op name`, reads and unchanged resources left out. */
+async function plannedChanges(stack: EngineStack): Promise<string[]> {
+    return (await stack.previewSteps())
+        .filter((s) => s.op !== "same" && s.op !== "read")
+        .map((s) => `${s.op} ${nameOf(s.urn)}`)
+        .sort();
+}
+
+/** `pulumi preview --expect-no-changes` passes: the last `up` left nothing to do. */
+async function expectNoChanges(stack: EngineStack): Promise<void> {
+    const r = await stack.run(["preview", "--expect-no-changes", "--diff"]);
+    assert.equal(r.code, 0, r.stdout.slice(-4000));
+}
+
 describe("engine tier: day two on local clusters", function () {
     this.timeout(30 * 60_000);
     before(async function () {
@@ -139,16 +153,8 @@ describe("engine tier: day two on local clusters", function () {
         const set = (key: string, value: string) =>
             stack().ok(["config", "set", "--path", `${istio}.${key}`, value]);
         const rm = (key: string) => stack().ok(["config", "rm", "--path", `${istio}.${key}`]);
-        /** The preview's changes, as `op name`, reads and unchanged resources left out. */
-        const planned = async () =>
-            (await stack().previewSteps())
-                .filter((s) => s.op !== "same" && s.op !== "read")
-                .map((s) => `${s.op} ${nameOf(s.urn)}`)
-                .sort();
-        const noChanges = async () => {
-            const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
-            assert.equal(r.code, 0, r.stdout.slice(-4000));
-        };
+        const planned = () => plannedChanges(stack());
+        const noChanges = () => expectNoChanges(stack());
 
         it("lifecycle: 1.29.6 as revision 1-29-6 (the one-version form) comes up from nothing", async () => {
             // Both versions' charts, one directory each: `{version}` in mesh.istio.charts picks the release's.
@@ -282,16 +288,8 @@ describe("engine tier: day two on local clusters", function () {
         let next: MeshPki;
         const rootB = () => fs.readFileSync(next.rootCert, "utf8");
         const cacerts = (c: string) => `${demoMeshId}-${c}-cacerts`;
-        /** The preview's changes, as `op name`, reads and unchanged resources left out. */
-        const planned = async () =>
-            (await stack().previewSteps())
-                .filter((s) => s.op !== "same" && s.op !== "read")
-                .map((s) => `${s.op} ${nameOf(s.urn)}`)
-                .sort();
-        const noChanges = async () => {
-            const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
-            assert.equal(r.code, 0, r.stdout.slice(-4000));
-        };
+        const planned = () => plannedChanges(stack());
+        const noChanges = () => expectNoChanges(stack());
         const stage = (value: string) =>
             stack().ok(["config", "set", "--path", `${ca}.rotation.stage`, value]);
         /**
