@@ -47,13 +47,18 @@ export interface TrustPlan {
     readonly roots: readonly number[];
     /** Generations whose intermediates exist: the older ones stay through `switch`, so it can be undone. */
     readonly intermediates: readonly number[];
-    /** istiod runs with `ISTIO_MULTIROOT_MESH` and proxies with `PROXY_CONFIG_XDS_AGENT`. */
+    /**
+     * istiod runs with `ISTIO_MULTIROOT_MESH` and proxies with `PROXY_CONFIG_XDS_AGENT`: from the first rotation
+     * on, or with a brought bundle of several roots.
+     */
     readonly multiRoot: boolean;
 }
 
-export function trustPlan(ca: Pick<CaSettings, "generation" | "rotation">): TrustPlan {
+export function trustPlan(ca: Pick<CaSettings, "generation" | "rotation" | "rootCertPem">): TrustPlan {
     const g = ca.generation;
-    const multiRoot = g > 1 || ca.rotation !== undefined;
+    // A brought bundle of several roots is a multi-root mesh from the start, rotation or not.
+    const broughtRoots = ca.rootCertPem?.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+    const multiRoot = g > 1 || ca.rotation !== undefined || broughtRoots > 1;
     switch (ca.rotation?.stage) {
         case undefined:
             return { signing: g, bundle: [g], roots: [g], intermediates: [g], multiRoot };

@@ -45,6 +45,12 @@ describe("root rotation", () => {
             });
         });
 
+        it("is multi-root with a brought bundle of several roots, rotation or not", () => {
+            const two = fakeCertPem("ROOT") + fakeCertPem("ROOTB", "ROOTB");
+            assert.equal(trustPlan({ generation: 1, rootCertPem: two }).multiRoot, true);
+            assert.equal(trustPlan({ generation: 1, rootCertPem: fakeCertPem("ROOT") }).multiRoot, false);
+        });
+
         it("plans a finished rotation and the next generation alike", () => {
             assert.deepEqual(
                 trustPlan({ generation: 1, rotation: { stage: "finish", intermediates: {} } }),
