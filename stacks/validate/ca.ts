@@ -25,6 +25,11 @@ export const day = 24 * 60 * 60 * 1000;
 /** PEM blocks of any kind in a text. */
 export const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
+/** The PEM certificate blocks of a text, in order (other kinds of block left out). */
+export function pemCertificates(text: string): string[] {
+    return [...text.matchAll(pemBlock)].filter((b) => b[1] === "CERTIFICATE").map((b) => b[0]);
+}
+
 /**
  * Reads a certificate field: only PEM certificates, every one parsing. Whatever else the field holds (a private
  * key pasted by mistake, above all) is refused without showing any of it.

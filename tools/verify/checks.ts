@@ -13,6 +13,7 @@ import { observabilityPlan } from "../../stacks/observability";
 import { ClusterSpec } from "../../stacks/topology";
 import { injectionRevision, controlPlaneRevisions } from "../../stacks/revisions";
 import { isIpAddress } from "../../stacks/validate";
+import { pemCertificates } from "../../stacks/validate/ca";
 import { releaseNames } from "../../stacks/values";
 import { VerifyConfig } from "./config";
 import { Kube, KubeError } from "./kube";
@@ -95,13 +96,6 @@ export function short(fingerprint: string): string {
         .split(" + ")
         .map((f) => `SHA-256 ${f.slice(0, 23)}…`)
         .join(" + ");
-}
-
-/** The PEM certificate blocks of a text, in order. */
-function pemCertificates(text: string): string[] {
-    return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
-        (m) => m[0],
-    );
 }
 
 export async function reach(
