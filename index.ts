@@ -30,7 +30,15 @@ import { configRefused, loadTopology } from "./stacks/config";
 import { defaultHardening, hardeningPlan } from "./stacks/hardening";
 import { composeMesh, linkMatrix } from "./stacks/mesh";
 import { istioNamespace, istioNamespaceMetadata } from "./stacks/names";
-import { defaultRemoteSecretLayout, readerTokenSuffix, remoteSecretSpecs } from "./stacks/remoteSecrets";
+import {
+    defaultRemoteSecretLayout,
+    layoutOutput,
+    linksOutput,
+    perReaderSecretName,
+    readerTokenSuffix,
+    remoteSecretSpecs,
+    retiredRemoteSecrets,
+} from "./stacks/remoteSecrets";
 import { securityPlan } from "./stacks/security";
 import { observabilityNames, observabilityPlan, uiAccess } from "./stacks/observability";
 import { meshTelemetry } from "./stacks/telemetry";
@@ -212,10 +220,42 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
 
 // Remote secrets: every primary reads every other cluster, through one Secret per cluster read (per-cluster)
 // or one Secret holding them all (per-reader).
-const remoteSecretLayout = topology.mesh.remoteSecrets ?? defaultRemoteSecretLayout;
+const secretLayout = topology.mesh.remoteSecrets ?? defaultRemoteSecretLayout;
 // `mesh.readerTokens`: a new suffix replaces every reader token, the remote secrets following in place.
 const tokenSuffix = readerTokenSuffix(topology.mesh.readerTokens, new Date());
 const clusterLinks = new Map<string, ClusterLink>();
+// A switch of `mesh.remoteSecrets` on a live mesh: the old layout's Secrets, known from this stack's last
+// outputs, are retired in this `up` (relabelled, emptied) before the new layout's Secrets in the same reader
+// are created, so that istiod lets each cluster go before the new Secret names it again; the next `up`
+// deletes them (stacks/remoteSecrets.ts `retiredRemoteSecrets`). Registered once the read is back, after
+// the ClusterLinks below exist; with no switch, nothing, and no remote secret waits for anything more.
+const retired: Promise<Map<string, pulumi.Resource[]>> = Promise.all([
+    deployed.getOutputDetails(layoutOutput),
+    deployed.getOutputDetails(linksOutput),
+]).then(([layout, links]) => {
+    const byReader = new Map<string, pulumi.Resource[]>();
+    for (const spec of retiredRemoteSecrets(
+        { layout: layout.value, links: links.value },
+        secretLayout,
+        mesh.links,
+    )) {
+        const s = of(spec.reader);
+        const secret =
+            spec.name === perReaderSecretName
+                ? new ReaderSecrets(
+                      spec.reader,
+                      { reader: spec.reader, namespace: s.namespace, kubeconfigs: {}, retired: true },
+                      { provider: s.provider },
+                  ).secret
+                : clusterLinks
+                      .get(spec.sources[0]!)!
+                      .retireIn({ name: spec.reader, provider: s.provider, namespace: s.namespace });
+        byReader.set(spec.reader, [...(byReader.get(spec.reader) ?? []), secret]);
+    }
+    return byReader;
+});
+const retiredIn = (reader: string): pulumi.Output<pulumi.Resource[]> =>
+    pulumi.output(retired.then((m) => m.get(reader) ?? []));
 for (const { cluster } of mesh.clusters) {
     const readers = mesh.links.filter((l) => l.source === cluster.name).map((l) => l.reader);
     if (readers.length === 0) continue;
@@ -235,22 +275,27 @@ for (const { cluster } of mesh.clusters) {
                 tokenSuffix,
             },
             readers:
-                remoteSecretLayout === "per-cluster"
-                    ? readers.map((r) => ({ name: r, provider: of(r).provider, namespace: of(r).namespace }))
+                secretLayout === "per-cluster"
+                    ? readers.map((r) => ({
+                          name: r,
+                          provider: of(r).provider,
+                          namespace: of(r).namespace,
+                          waitFor: retiredIn(r),
+                      }))
                     : [],
         }),
     );
 }
 const readerSecrets = new Map<string, ReaderSecrets>();
-if (remoteSecretLayout === "per-reader") {
-    for (const spec of remoteSecretSpecs(mesh.links, remoteSecretLayout)) {
+if (secretLayout === "per-reader") {
+    for (const spec of remoteSecretSpecs(mesh.links, secretLayout)) {
         const s = of(spec.reader);
         const kubeconfigs = Object.fromEntries(spec.sources.map((c) => [c, clusterLinks.get(c)!.kubeconfig]));
         readerSecrets.set(
             spec.reader,
             new ReaderSecrets(
                 spec.reader,
-                { reader: spec.reader, namespace: s.namespace, kubeconfigs },
+                { reader: spec.reader, namespace: s.namespace, kubeconfigs, waitFor: retiredIn(spec.reader) },
                 { provider: s.provider },
             ),
         );
@@ -258,7 +303,7 @@ if (remoteSecretLayout === "per-reader") {
 }
 /** The Secret through which a remote's primary reads it, in either layout. */
 const attachmentOf = (remote: string, primary: string): pulumi.Resource | undefined =>
-    remoteSecretLayout === "per-reader"
+    secretLayout === "per-reader"
         ? readerSecrets.get(primary)?.secret
         : ownValue(clusterLinks.get(remote)?.remoteSecrets ?? {}, primary);
 
@@ -399,6 +444,9 @@ export const clusters = Object.fromEntries(
 
 /** Per reading primary, the clusters whose remote secrets it holds. */
 export const links = linkMatrix(mesh);
+
+/** The layout of the remote secrets (`mesh.remoteSecrets`); the next deployment retires it if it changes. */
+export const remoteSecretLayout: string = secretLayout;
 
 /**
  * Where the observability UIs are (with `istio-multicluster:observability`): per UI in the hub, the

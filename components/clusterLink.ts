@@ -7,6 +7,7 @@ import * as YAML from "yaml";
 import { ClusterSpec, projectName } from "../stacks/topology";
 import { excerpt, isLoopbackHost } from "../stacks/checks";
 import { remoteSecretName } from "../stacks/names";
+import { retiredMarks } from "../stacks/remoteSecrets";
 import { refusal } from "./refusal";
 
 /** The service account the `base` chart creates for remote readers. */
@@ -46,6 +47,11 @@ export interface LinkReader {
     readonly provider: k8s.Provider;
     /** The reader's `istio-system` namespace. */
     readonly namespace: k8s.core.v1.Namespace;
+    /**
+     * What the remote secret is created after: on a switch of `mesh.remoteSecrets`, the old layout's Secrets
+     * in this reader, retired first (stacks/remoteSecrets.ts `retiredRemoteSecrets`). Default: nothing.
+     */
+    readonly waitFor?: pulumi.Input<pulumi.Resource[]>;
 }
 
 export interface ClusterLinkArgs {
@@ -72,9 +78,13 @@ export class ClusterLink extends pulumi.ComponentResource {
     /** The kubeconfig readers use for the source (a secret): what a per-reader Secret holds for it. */
     public readonly kubeconfig: pulumi.Output<string>;
 
+    /** The component's name (its children's names start with it) and the source cluster's. */
+    private readonly names: { readonly link: string; readonly source: string };
+
     constructor(name: string, args: ClusterLinkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:mesh:ClusterLink", name, {}, opts);
         const { source } = args;
+        this.names = { link: name, source: source.name };
         for (const reader of args.readers) {
             if (reader.name === source.name) {
                 throw refusal(`ClusterLink ${name}: cluster ${source.name} cannot read itself`, this);
@@ -128,7 +138,7 @@ export class ClusterLink extends pulumi.ComponentResource {
                     // istiod takes the data key as the cluster ID.
                     stringData: { [source.name]: kubeconfig },
                 },
-                { parent: this, provider: reader.provider },
+                { parent: this, provider: reader.provider, dependsOn: reader.waitFor },
             );
         }
         this.remoteSecrets = remoteSecrets;
@@ -137,6 +147,27 @@ export class ClusterLink extends pulumi.ComponentResource {
             remoteSecrets: this.remoteSecrets,
             kubeconfig: this.kubeconfig,
         });
+    }
+
+    /**
+     * The per-cluster remote secret this link held in `reader` before a switch to the per-reader layout,
+     * retired for one `up` (stacks/remoteSecrets.ts `retiredRemoteSecrets`): the same resource, updated in
+     * place to no data and `istio/multiCluster: "false"`, so that istiod lets the cluster go before the
+     * per-reader Secret names it again. The next `up`, which no longer asks for it, deletes it.
+     */
+    public retireIn(reader: LinkReader): k8s.core.v1.Secret {
+        return new k8s.core.v1.Secret(
+            `${this.names.link}/in/${reader.name}`,
+            {
+                metadata: {
+                    name: remoteSecretName(this.names.source),
+                    namespace: reader.namespace.metadata.name,
+                    ...retiredMarks,
+                },
+                type: "Opaque",
+            },
+            { parent: this, provider: reader.provider },
+        );
     }
 }
 

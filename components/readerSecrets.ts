@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { perReaderSecretName } from "../stacks/remoteSecrets";
+import { perReaderSecretName, retiredMarks } from "../stacks/remoteSecrets";
 import { refusal } from "./refusal";
 
 export interface ReaderSecretsArgs {
@@ -13,6 +13,17 @@ export interface ReaderSecretsArgs {
      * that cluster's ClusterLink. At least one.
      */
     readonly kubeconfigs: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * What the Secret is created after: on a switch of `mesh.remoteSecrets`, the per-cluster Secrets in this
+     * reader, retired first (stacks/remoteSecrets.ts `retiredRemoteSecrets`). Default: nothing.
+     */
+    readonly waitFor?: pulumi.Input<pulumi.Resource[]>;
+    /**
+     * Retire the Secret instead (a switch to the per-cluster layout): the same resource, updated in place to
+     * no data and `istio/multiCluster: "false"`, so that istiod lets its clusters go before the per-cluster
+     * Secrets name them again; `kubeconfigs` must then be empty. The next `up` deletes it. Default false.
+     */
+    readonly retired?: boolean;
 }
 
 /**
@@ -28,6 +39,25 @@ export class ReaderSecrets extends pulumi.ComponentResource {
     constructor(name: string, args: ReaderSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:mesh:ReaderSecrets", name, {}, opts);
         const sources = Object.keys(args.kubeconfigs);
+        if (args.retired) {
+            if (sources.length > 0) {
+                throw refusal(`ReaderSecrets ${name}: a retired Secret holds no kubeconfig`, this);
+            }
+            this.secret = new k8s.core.v1.Secret(
+                `${name}-remote-secrets`,
+                {
+                    metadata: {
+                        name: perReaderSecretName,
+                        namespace: args.namespace.metadata.name,
+                        ...retiredMarks,
+                    },
+                    type: "Opaque",
+                },
+                { parent: this },
+            );
+            this.registerOutputs({ secret: this.secret });
+            return;
+        }
         if (sources.length === 0) {
             throw refusal(`ReaderSecrets ${name}: ${args.reader} reads no cluster`, this);
         }
@@ -46,7 +76,7 @@ export class ReaderSecrets extends pulumi.ComponentResource {
                 // istiod takes each data key as a cluster ID.
                 stringData: args.kubeconfigs,
             },
-            { parent: this },
+            { parent: this, dependsOn: args.waitFor },
         );
         this.registerOutputs({ secret: this.secret });
     }

@@ -338,13 +338,29 @@ export const clusterAnnotation = "networking.istio.io/cluster";
  */
 export const perReaderSecretName = "istio-remote-secrets";
 
-/** Whether a Secret's props make it a remote secret (by label or by Istio's naming). */
+/**
+ * The annotation of a remote secret retired by a switch of `mesh.remoteSecrets` for one `up`
+ * (stacks/remoteSecrets.ts `retiredRemoteSecrets`): labelled `istio/multiCluster: "false"`, with no data.
+ */
+export const retiredAnnotation = "istio-multicluster/retired";
+
+/**
+ * Whether a Secret's props make it a remote secret (by label or by Istio's naming). A retired one is not: istiod
+ * no longer selects it and it holds nothing; one that still holds data is judged as a remote secret.
+ */
 export function isRemoteSecret(props: Record<string, unknown>): boolean {
     const name = str(props, "metadata", "name");
-    return (
+    const marked =
         at(props, "metadata", "labels", multiClusterLabel) !== undefined ||
-        (typeof name === "string" && name.startsWith("istio-remote-secret-"))
-    );
+        (typeof name === "string" && name.startsWith("istio-remote-secret-"));
+    return marked && !isRetiredRemoteSecret(props);
+}
+
+function isRetiredRemoteSecret(props: Record<string, unknown>): boolean {
+    if (at(props, "metadata", "annotations", retiredAnnotation) === undefined) return false;
+    if (at(props, "metadata", "labels", multiClusterLabel) !== "false") return false;
+    const entries = secretEntries(props);
+    return !isUnknown(entries) && Object.keys(entries).length === 0;
 }
 
 /** The readable X.509 certificates of a PEM text (unreadable blocks are left out). */

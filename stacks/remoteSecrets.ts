@@ -9,10 +9,11 @@
  * - `per-reader`: one Secret `istio-remote-secrets` per reading primary holding every cluster it reads, N
  *   Secrets in all, each up to the Kubernetes limit of 1 MiB per Secret.
  * istiod ignores a cluster that another Secret already registered, so the two layouts never hold the same
- * cluster side by side (README, "Remote secrets: two layouts").
+ * cluster side by side (README, "Remote secrets: two layouts"), and a switch between them on a live mesh
+ * retires the old layout's Secrets first (`retiredRemoteSecrets`).
  */
 
-import { ReaderTokenSettings, RemoteSecretLayout } from "./core";
+import { ReaderTokenSettings, RemoteSecretLayout, remoteSecretLayouts } from "./core";
 
 export { defaultRemoteSecretLayout, RemoteSecretLayout, remoteSecretLayouts } from "./core";
 
@@ -76,4 +77,57 @@ export function readerTokenSuffix(settings: ReaderTokenSettings | undefined, now
             : []),
     ];
     return parts.map((p) => `-${p}`).join("");
+}
+
+/**
+ * The stack outputs a deployment leaves for the next one to read back (index.ts): the layout it left, and per
+ * reading primary the clusters it reads.
+ */
+export const layoutOutput = "remoteSecretLayout";
+export const linksOutput = "links";
+
+/** The label value and annotation of a remote Secret retired by a layout switch. */
+export const retiredLabelValue = "false";
+export const retiredAnnotation = "istio-multicluster/retired";
+export const retiredNote = "mesh.remoteSecrets switched layouts; the next pulumi up deletes this Secret";
+
+/** A retired remote Secret's labels and annotations: istiod no longer selects it, and a reader sees why. */
+export const retiredMarks = {
+    labels: { "istio/multiCluster": retiredLabelValue },
+    annotations: { [retiredAnnotation]: retiredNote },
+} as const;
+
+/**
+ * The remote Secrets a switch of `mesh.remoteSecrets` retires: those of the layout the last deployment left
+ * (`deployed`, its outputs as read back), for every link that is still in the mesh (`links`); none when the
+ * layout is unchanged, or when the deployment recorded none (never deployed, or deployed before it was
+ * recorded).
+ *
+ * Why: istiod ignores a Secret for a cluster another Secret already registered, and forgets the cluster when
+ * that other Secret goes (`pkg/kube/multicluster/secretcontroller.go`, `addRemoteConfig`: "cluster has
+ * already been registered"; `deleteRemoteConfig`; nothing reads the remaining Secrets again). Created before
+ * the old Secrets were deleted, as Pulumi orders a plain rename, the new layout's Secrets would be ignored and
+ * every linked cluster dropped at the end of the `up`. So the old Secrets are kept for one `up`, relabelled
+ * `istio/multiCluster: "false"` and emptied (istiod's informer selects `istio/multiCluster=true`, so it sees
+ * them deleted and drops their clusters), and the new layout's Secrets in the same reader are created after
+ * them, which istiod then registers. The next `up` deletes the retired Secrets.
+ */
+export function retiredRemoteSecrets(
+    deployed: { readonly layout: unknown; readonly links: unknown },
+    layout: RemoteSecretLayout,
+    links: readonly { readonly reader: string; readonly source: string }[],
+): RemoteSecretSpec[] {
+    const was = remoteSecretLayouts.find((l) => l === deployed.layout);
+    if (was === undefined || was === layout) return [];
+    const recorded = deployed.links;
+    if (typeof recorded !== "object" || recorded === null) return [];
+    const held = new Set<string>();
+    for (const [reader, sources] of Object.entries(recorded)) {
+        if (!Array.isArray(sources)) continue;
+        for (const source of sources) held.add(JSON.stringify([reader, source]));
+    }
+    return remoteSecretSpecs(
+        links.filter((l) => held.has(JSON.stringify([l.reader, l.source]))),
+        was,
+    );
 }

@@ -410,3 +410,142 @@ describe("root rotation: what each stage's `up` changes, and a skipped stage ref
         await assert.rejects(rotationPlan(stage("finish"), { rootCertPem: "x" }), /skips 2 stages/);
     });
 });
+
+describe("remote-secret layout switch: the old layout retired for one `up`, the new one created after it", () => {
+    const secretType = "kubernetes:core/v1:Secret";
+    const layoutPlan = (layout: string, deployedOutputs?: Doc): Promise<Plan> =>
+        plan(
+            stackConfigFromDocument(
+                "test",
+                {
+                    config: {
+                        "istio-multicluster:mesh": {
+                            meshId: "mesh1",
+                            istio: { version: "1.30.3" },
+                            remoteSecrets: layout,
+                        },
+                        "istio-multicluster:clusters": clusters,
+                    },
+                },
+                "test",
+            ),
+            { deployedOutputs },
+        );
+    /** The outputs a deployment of `p` leaves for the next to read back. */
+    const left = (p: Plan): Doc => ({ ...p.outputs });
+    const retiredMarks = (r: PlannedResource) => {
+        const i = plainInputs(r);
+        const metadata = i.metadata as Doc;
+        return {
+            labels: metadata.labels,
+            annotations: metadata.annotations,
+            data: i.data ?? null,
+            stringData: i.stringData ?? null,
+        };
+    };
+    const retired = {
+        labels: { "istio/multiCluster": "false" },
+        annotations: {
+            "istio-multicluster/retired":
+                "mesh.remoteSecrets switched layouts; the next pulumi up deletes this Secret",
+        },
+        data: null,
+        stringData: null,
+    };
+    let perCluster: Plan, perReader: Plan;
+    before(async () => {
+        perCluster = await layoutPlan("per-cluster");
+        perReader = await layoutPlan("per-reader");
+    });
+
+    it("each deployment records its layout and links; with no switch nothing is retired and nothing waits more", async () => {
+        assert.equal(perCluster.outputs.remoteSecretLayout, "per-cluster");
+        assert.equal(perReader.outputs.remoteSecretLayout, "per-reader");
+        assert.deepEqual(perCluster.outputs.links, { c1: ["c2", "c3"], c2: ["c1", "c3"] });
+        for (const [p, layout] of [
+            [perCluster, "per-cluster"],
+            [perReader, "per-reader"],
+        ] as const) {
+            const again = await layoutPlan(layout, left(p));
+            assert.deepEqual(changes(p, again), { changed: [], added: [], removed: [] });
+            const edges = (q: Plan) => q.resources.map((r) => [r.urn, r.dependsOn]).sort();
+            assert.deepEqual(edges(again), edges(p));
+        }
+    });
+
+    it("per-cluster to per-reader: every per-cluster Secret retired in place, each reader's new Secret after its own", async () => {
+        const sw = await layoutPlan("per-reader", left(perCluster));
+        const d = changes(perCluster, sw);
+        assert.deepEqual(d.changed, ["c1/in/c2", "c2/in/c1", "c3/in/c1", "c3/in/c2"]);
+        assert.deepEqual(d.removed, []);
+        // The new layout's resources, as the settled per-reader plan has them.
+        assert.deepEqual(d.added, changes(perCluster, perReader).added);
+        for (const name of d.changed) {
+            const r = byName(sw, secretType, name);
+            assert.deepEqual(retiredMarks(r), retired, name);
+            // The same resource (URN) as the deployed one: an update, never a delete and create.
+            assert.equal(r.urn, byName(perCluster, secretType, name).urn);
+        }
+        for (const [reader, sources] of [
+            ["c1", ["c2", "c3"]],
+            ["c2", ["c1", "c3"]],
+        ] as const) {
+            const secret = byName(sw, secretType, `${reader}-remote-secrets`);
+            const waits = sources.map((s) => byName(sw, secretType, `${s}/in/${reader}`).urn);
+            for (const w of waits) assert.ok(secret.dependsOn.includes(w), `${reader}: after ${w}`);
+            const other = reader === "c1" ? "c2" : "c1";
+            assert.ok(
+                !secret.dependsOn.some((u) => u.endsWith(`/in/${other}`)),
+                `${reader} waits for nothing in ${other}`,
+            );
+        }
+        // The next `up`, with the switch recorded, deletes the retired Secrets and changes nothing else.
+        const settled = await layoutPlan("per-reader", left(sw));
+        assert.deepEqual(changes(sw, settled), {
+            changed: [],
+            added: [],
+            removed: [...d.changed].map((n) => `${secretType}::${n}`).sort(),
+        });
+        assert.deepEqual(changes(perReader, settled), { changed: [], added: [], removed: [] });
+    });
+
+    it("per-reader to per-cluster: each reader's one Secret retired in place, the per-cluster Secrets after it", async () => {
+        const sw = await layoutPlan("per-cluster", left(perReader));
+        const d = changes(perReader, sw);
+        assert.deepEqual(d.changed, ["c1-remote-secrets", "c2-remote-secrets"]);
+        assert.deepEqual(d.removed, []);
+        for (const reader of ["c1", "c2"]) {
+            const old = byName(sw, secretType, `${reader}-remote-secrets`);
+            assert.deepEqual(retiredMarks(old), retired);
+            assert.equal(old.urn, byName(perReader, secretType, `${reader}-remote-secrets`).urn);
+            for (const s of sw.resources.filter(
+                (r) => r.type === secretType && r.name.endsWith(`/in/${reader}`),
+            )) {
+                assert.ok(s.dependsOn.includes(old.urn), `${s.name} after ${old.name}`);
+            }
+        }
+        const settled = await layoutPlan("per-cluster", left(sw));
+        assert.deepEqual(changes(perCluster, settled), { changed: [], added: [], removed: [] });
+    });
+
+    it("retires nothing for a stack never deployed, one that recorded no layout, or links gone from the mesh", async () => {
+        for (const deployed of [
+            {},
+            { rootCertPem: "x" },
+            { rootCertPem: "x", links: left(perCluster).links },
+        ]) {
+            const p = await layoutPlan("per-reader", deployed);
+            assert.deepEqual(
+                changes(perReader, p),
+                { changed: [], added: [], removed: [] },
+                JSON.stringify(deployed),
+            );
+        }
+        // A link the mesh no longer has is deleted as before (cluster removal), not retired.
+        const p = await layoutPlan("per-reader", {
+            remoteSecretLayout: "per-cluster",
+            links: { c1: ["c9"], c9: ["c1"] },
+        });
+        assert.deepEqual(changes(perReader, p), { changed: [], added: [], removed: [] });
+    });
+});

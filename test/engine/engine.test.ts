@@ -41,6 +41,27 @@ async function remoteSecrets(mesh: MeshState, cluster: string): Promise<string[]
     }
 }
 
+/** Remote secrets retired by a layout switch (label istio/multiCluster: "false") in a cluster: name and data keys. */
+async function retiredSecrets(mesh: MeshState, cluster: string): Promise<string[]> {
+    const api = new Api(adminAccess(mesh.clusters.find((c) => c.name === cluster)!));
+    try {
+        const items = await api.list<{ metadata: { name: string }; data?: Record<string, string> }>(
+            `${istioSystem}/secrets?labelSelector=istio%2FmultiCluster%3Dfalse`,
+        );
+        return items.map((s) => `${s.metadata.name} [${Object.keys(s.data ?? {}).join(", ")}]`).sort();
+    } finally {
+        api.close();
+    }
+}
+
+/** The steps an `up` finished, in the order the engine finished them: `op name`. */
+function finishedSteps(events: readonly EngineEvent[]): { op: string; name: string }[] {
+    return [...events]
+        .sort((a, b) => a.sequence - b.sequence)
+        .flatMap((e) => (e.resOutputsEvent ? [e.resOutputsEvent.metadata] : []))
+        .map((m) => ({ op: m.op, name: nameOf(m.urn) }));
+}
+
 /** The data of every reader token Secret in the clusters: what must never appear in plain text. */
 async function readerTokens(mesh: MeshState): Promise<string[]> {
     const tokens: string[] = [];
@@ -353,10 +374,7 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
                 "1",
             ]);
             const { events } = await stack().up();
-            const finished = [...events]
-                .sort((a, b) => a.sequence - b.sequence)
-                .flatMap((e) => (e.resOutputsEvent ? [e.resOutputsEvent.metadata] : []))
-                .map((m) => ({ op: m.op, name: nameOf(m.urn) }));
+            const finished = finishedSteps(events);
             const updated = finished.filter((e) => e.op === "update" && e.name.includes("/in/"));
             const revoked = finished.filter(
                 (e) => e.op === "delete-replaced" && e.name.endsWith("-reader-token"),
@@ -379,6 +397,75 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             assertEveryClusterSynced(checked.output);
             const r = await stack().run(["preview", "--expect-no-changes"]);
             assert.equal(r.code, 0, r.stdout.slice(-3000));
+        });
+
+        it("lifecycle: remote secrets switched per-cluster to per-reader and back, one `up` each: the old Secrets retired first, istiod still synced", async () => {
+            const primaries = ["primary1", "primary2"];
+            const othersOf = (p: string) => ["primary1", "primary2", "remote1"].filter((c) => c !== p);
+            const perCluster = (p: string) => othersOf(p).map((o) => `istio-remote-secret-${o}`);
+            for (const [to, live, retired] of [
+                [
+                    "per-reader",
+                    () => ["istio-remote-secrets"],
+                    (p: string) => perCluster(p).map((n) => `${n} []`),
+                ],
+                ["per-cluster", perCluster, () => ["istio-remote-secrets []"]],
+            ] as const) {
+                await stack().ok(["config", "set", "--path", "istio-multicluster:mesh.remoteSecrets", to]);
+                const finished = finishedSteps((await stack().up()).events);
+                // In each primary, every Secret of the old layout is updated (retired) before the first Secret of
+                // the new layout is created; nothing is deleted in this `up`.
+                assert.deepEqual(
+                    finished.filter((f) => f.op === "delete"),
+                    [],
+                    JSON.stringify(finished),
+                );
+                for (const p of primaries) {
+                    const inReader = (n: string) => n === `${p}-remote-secrets` || n.endsWith(`/in/${p}`);
+                    const retiring = finished.filter((f) => f.op === "update" && inReader(f.name));
+                    const created = finished.filter((f) => f.op === "create" && inReader(f.name));
+                    assert.equal(retiring.length, to === "per-reader" ? 2 : 1, JSON.stringify(finished));
+                    assert.equal(created.length, to === "per-reader" ? 1 : 2, JSON.stringify(finished));
+                    assert.ok(
+                        Math.max(...retiring.map((f) => finished.indexOf(f))) <
+                            Math.min(...created.map((f) => finished.indexOf(f))),
+                        `${p}: retired before created: ${JSON.stringify(finished)}`,
+                    );
+                    assert.deepEqual(await remoteSecrets(mesh(), p), live(p), p);
+                    assert.deepEqual(await retiredSecrets(mesh(), p), retired(p), p);
+                }
+                // The real istiod of each primary let each cluster go and took it again from the new Secret.
+                const checked = verify(stack());
+                assert.equal(checked.code, 0, checked.output);
+                assertEveryClusterSynced(checked.output);
+                // The next `up` deletes the retired Secrets (and a retired Secret's component), and only them.
+                const settled = finishedSteps((await stack().up()).events).filter(
+                    (f) => f.op !== "same" && f.op !== "read",
+                );
+                assert.deepEqual(
+                    settled.filter((f) => f.op !== "delete"),
+                    [],
+                    JSON.stringify(settled),
+                );
+                assert.deepEqual(
+                    settled
+                        .map((f) => f.name)
+                        .filter((n) => n.includes("/in/") || n.endsWith("-remote-secrets"))
+                        .sort(),
+                    to === "per-reader"
+                        ? [
+                              "primary1/in/primary2",
+                              "primary2/in/primary1",
+                              "remote1/in/primary1",
+                              "remote1/in/primary2",
+                          ]
+                        : ["primary1-remote-secrets", "primary2-remote-secrets"],
+                );
+                for (const p of primaries) assert.deepEqual(await retiredSecrets(mesh(), p), [], p);
+                assertEveryClusterSynced(verify(stack()).output);
+                const r = await stack().run(["preview", "--expect-no-changes"]);
+                assert.equal(r.code, 0, r.stdout.slice(-3000));
+            }
         });
 
         it("9. `pulumi destroy` leaves nothing the program created", async () => {

@@ -56,6 +56,53 @@ describe("policy names shared with the program", () => {
         assert.equal(lib.networkLabel, names.networkLabel);
         assert.equal(lib.readerServiceAccount, clusterLink.readerServiceAccount);
         assert.equal(lib.perReaderSecretName, remoteSecrets.perReaderSecretName);
+        assert.equal(lib.retiredAnnotation, remoteSecrets.retiredAnnotation);
+        assert.deepEqual(remoteSecrets.retiredMarks.labels, { [lib.multiClusterLabel]: "false" });
+    });
+});
+
+describe("a remote secret retired by a layout switch", () => {
+    const retired = (reader: string, patch: Record<string, unknown> = {}) =>
+        secret(reader, `${reader}-remote-secrets`, {
+            metadata: {
+                name: "istio-remote-secrets",
+                namespace: "istio-system",
+                ...remoteSecrets.retiredMarks,
+            },
+            type: "Opaque",
+            ...patch,
+        });
+    it("is no remote secret for the policies: relabelled, it holds nothing istiod reads", async () => {
+        assert.deepEqual((await runResource(remoteSecretShape, retired("a"))).messages, []);
+        const beside = await runStack(remoteSecretsDisjoint, [
+            retired("a"),
+            remoteSecret("a", "b"),
+            secret("a", "old-b-in-a", {
+                metadata: {
+                    name: "istio-remote-secret-b",
+                    namespace: "istio-system",
+                    ...remoteSecrets.retiredMarks,
+                },
+            }),
+        ]);
+        assert.deepEqual(beside.messages, []);
+    });
+    it("is judged as a remote secret when it still holds data or is marked without the label", async () => {
+        const withData = retired("a", { stringData: { b: kubeconfig("b") } });
+        assert.deepEqual((await runResource(remoteSecretShape, withData)).messages, [
+            'remote secret a-remote-secrets: set label istio/multiCluster: "true" so istiod watches it',
+        ]);
+        const relabelledOnly = retired("a", {
+            metadata: {
+                name: "istio-remote-secrets",
+                namespace: "istio-system",
+                labels: { "istio/multiCluster": "false" },
+            },
+        });
+        assert.deepEqual((await runResource(remoteSecretShape, relabelledOnly)).messages, [
+            'remote secret a-remote-secrets: set label istio/multiCluster: "true" so istiod watches it',
+            "remote secret a-remote-secrets (istio-remote-secrets) holds no cluster; give it a key per cluster its primary reads, or remove it",
+        ]);
     });
 });
 
