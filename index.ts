@@ -66,6 +66,8 @@ interface ClusterState {
     gateway?: EastWestGateway;
     /** The PriorityClass istiod and the gateways run at (`hardening.mode: full`). */
     priorityClass?: pulumi.Resource;
+    /** On a primary serving remotes: istiod's certificate names the gateway's hostname (or nothing to do). */
+    istiodNamed?: readonly pulumi.Output<pulumi.Resource>[];
 }
 const state = new Map<string, ClusterState>();
 const of = (name: string): ClusterState => state.get(name)!;
@@ -180,7 +182,7 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
         );
     }
     if (plan.eastWestGateway) {
-        s.gateway = new EastWestGateway(
+        const gateway = new EastWestGateway(
             cluster.name,
             {
                 mesh: topology.mesh,
@@ -194,6 +196,11 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
             },
             { provider: s.provider },
         );
+        s.gateway = gateway;
+        // A hostname the load balancer reports goes on istiod's certificate before a remote calls it there.
+        if (plan.exposeIstiod) {
+            s.istiodNamed = primary.nameOnCertificate(gateway.reportedHostname, gateway.release);
+        }
     }
 }
 
@@ -201,7 +208,8 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "primary")) {
 for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
     const { cluster } = plan;
     const s = of(cluster.name);
-    const primaryGateway = of(cluster.primary!).gateway!;
+    const primaryState = of(cluster.primary!);
+    const primaryGateway = primaryState.gateway!;
     const remote = new IstioRemote(
         cluster.name,
         {
@@ -210,7 +218,12 @@ for (const plan of mesh.clusters.filter((p) => p.cluster.role === "remote")) {
             namespace: s.namespace,
             remotePilotAddress: primaryGateway.address,
             // The gateway itself too: with a fixed address nothing else says it must be running first.
-            controlPlaneExposure: [primaryGateway.release, ...primaryGateway.istiodExposure],
+            controlPlaneExposure: [
+                primaryGateway.release,
+                ...primaryGateway.istiodExposure,
+                primaryGateway.reportedHostnameRoute,
+                ...(primaryState.istiodNamed ?? []),
+            ],
         },
         { provider: s.provider },
     );

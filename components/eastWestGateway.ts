@@ -5,6 +5,7 @@ import {
     IstioObject,
     istiodGateway,
     istiodVirtualService,
+    reportedHostVirtualService,
 } from "../stacks/istioObjects";
 import {
     eastWestPodLabels,
@@ -56,6 +57,17 @@ export class EastWestGateway extends pulumi.ComponentResource {
      * otherwise the load balancer's, read once Helm has waited for it.
      */
     public readonly address: pulumi.Output<string>;
+    /**
+     * The hostname the load balancer reports when no `eastWest.address` is configured and the gateway
+     * exposes istiod: remotes call istiod's webhooks at it, so istiod's serving certificate must name it
+     * (IstioPrimary `nameOnCertificate`). Undefined for an IP, a configured address, or no istiod exposure.
+     */
+    public readonly reportedHostname: pulumi.Output<string | undefined>;
+    /**
+     * What a remote's istiod waits for beside `istiodExposure`: the route of a reported hostname's webhook
+     * calls to the serving revision's istiod, once known; otherwise the gateway's release.
+     */
+    public readonly reportedHostnameRoute: pulumi.Output<pulumi.Resource>;
     /** The istiod exposure objects (empty unless `exposeIstiod`): a remote's istiod waits for them. */
     public readonly istiodExposure: readonly k8s.apiextensions.CustomResource[];
     /** The cross-network Gateway, when `exposeServices`. */
@@ -91,6 +103,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const fixed = cluster.eastWest.address;
         if (fixed !== undefined) {
             this.address = pulumi.output(fixed);
+            this.reportedHostname = pulumi.output(undefined);
         } else {
             // The ID is derived from the release so that the read happens only once the release exists
             // (Helm has then waited for the load balancer); in a first preview it is unknown, as is the address.
@@ -110,20 +123,11 @@ export class EastWestGateway extends pulumi.ComponentResource {
                         this,
                     );
                 }
-                if (args.exposeIstiod && !isIpAddress(address)) {
-                    // Remotes would call the webhooks at this name, which istiod's certificate does not carry:
-                    // it can only be given to istiod before this gateway exists, so it must come from config.
-                    throw refusal(
-                        `istio-multicluster:clusters[${cluster.index}].eastWest.address: the load balancer of ` +
-                            `${cluster.name}'s east-west gateway reports the hostname ${address}; remotes call ` +
-                            `istiod's webhooks at it, so istiod's certificate must name it: set ` +
-                            `\`eastWest.address: ${address}\` on ${cluster.name} (or a DNS name of your own that ` +
-                            `points there) and run the update again`,
-                        this,
-                    );
-                }
                 return address;
             });
+            this.reportedHostname = this.address.apply((a) =>
+                args.exposeIstiod && !isIpAddress(a) ? a : undefined,
+            );
         }
 
         const object = (suffix: string, obj: IstioObject, aliases?: string) =>
@@ -157,9 +161,18 @@ export class EastWestGateway extends pulumi.ComponentResource {
                   ),
               ]
             : [];
+        // Webhooks called by URL at a hostname carry it as SNI. A configured hostname is in the serving
+        // revision's route above; one the load balancer reports is known only now, and gets a route of its own
+        // (a named revision's route matches only its own names; without a name, `*` already takes it).
+        const serving = controlPlaneRevisions(mesh.istio).find((r) => r.serving);
+        this.reportedHostnameRoute = this.reportedHostname.apply((host): pulumi.Resource => {
+            if (host === undefined || serving?.name === undefined) return this.release;
+            return object("istiod-vs-reported-host", reportedHostVirtualService(serving.name, host));
+        });
         this.registerOutputs({
             release: this.release,
             address: this.address,
+            reportedHostname: this.reportedHostname,
             istiodExposure: this.istiodExposure,
             servicesExposure: this.servicesExposure,
         });

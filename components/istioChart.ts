@@ -117,7 +117,7 @@ export function istiodReleases(
     mesh: MeshSettings,
     namespace: pulumi.Input<string>,
     valuesOf: (revision: ControlPlaneRevision) => pulumi.Input<Record<string, unknown>>,
-    opts: { readonly parent: pulumi.Resource; readonly dependsOn: readonly pulumi.Resource[] },
+    opts: { readonly parent: pulumi.Resource; readonly dependsOn: readonly pulumi.Input<pulumi.Resource>[] },
 ): IstiodReleases {
     const revisions = controlPlaneRevisions(mesh.istio);
     const made = new Map<ControlPlaneRevision, k8s.helm.v3.Release>();

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks/hardening";
 import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
-import { primaryIstiodValues } from "../stacks/values";
+import { customHostEnv, istiodDeployment, primaryIstiodValues } from "../stacks/values";
+import { ControlPlaneRevision, controlPlaneRevisions } from "../stacks/revisions";
 import { baseChart, istiodReleases } from "./istioChart";
 import { refusal } from "./refusal";
 
@@ -40,6 +41,10 @@ export class IstioPrimary extends pulumi.ComponentResource {
     public readonly istiod: k8s.helm.v3.Release;
     /** One `istiod` release per revision (`mesh.istio.revisions`; the shorthand: the one above). */
     public readonly istiods: readonly k8s.helm.v3.Release[];
+    /** The revisions, in the order of `istiods`. */
+    private readonly revisions: readonly ControlPlaneRevision[];
+    /** The component's name, which its children's names start with. */
+    private readonly baseName: string;
 
     constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster:istio:IstioPrimary", name, {}, opts);
@@ -77,6 +82,54 @@ export class IstioPrimary extends pulumi.ComponentResource {
         );
         this.istiod = releases.serving;
         this.istiods = releases.all;
+        this.revisions = controlPlaneRevisions(mesh.istio);
+        this.baseName = name;
         this.registerOutputs({ base: this.base, istiod: this.istiod, istiods: this.istiods });
+    }
+
+    /**
+     * Puts `host`, once known, on the serving certificate of every revision's istiod: a hostname the east-west
+     * load balancer reports only after it exists, at which remotes call istiod's webhooks (the API server
+     * checks the name against that certificate). A configured hostname goes into the release's values
+     * (`ISTIOD_CUSTOM_HOST`) before the gateway exists; a reported one cannot, since the gateway's proxy is
+     * injected by this istiod. So each istiod Deployment gets that one variable by a server-side apply patch
+     * of its own (its own field manager; Helm's updates leave a variable they never set alone), and the
+     * Deployment rolls out: istiod makes its certificate at start. The patch is retained on delete: when the
+     * address later goes into config, the release's value takes over with no moment without the name.
+     *
+     * One entry per revision, each what a remote's istiod must wait for: the patch, or `otherwise` when
+     * `host` is undefined (an IP needs no name) or not yet known (a first preview).
+     */
+    public nameOnCertificate(
+        host: pulumi.Output<string | undefined>,
+        otherwise: pulumi.Resource,
+    ): pulumi.Output<pulumi.Resource>[] {
+        return this.revisions.map((revision, i) =>
+            host.apply((h): pulumi.Resource => {
+                if (h === undefined) return otherwise;
+                return new k8s.apps.v1.DeploymentPatch(
+                    `${this.baseName}-istiod${revision.suffix}-custom-host`,
+                    {
+                        metadata: {
+                            name: istiodDeployment.name(revision.name),
+                            namespace: this.istiods[i]!.namespace,
+                        },
+                        spec: {
+                            template: {
+                                spec: {
+                                    containers: [
+                                        {
+                                            name: istiodDeployment.container,
+                                            env: [{ name: customHostEnv, value: h }],
+                                        },
+                                    ],
+                                },
+                            },
+                        },
+                    },
+                    { parent: this, dependsOn: [this.istiods[i]!], retainOnDelete: true },
+                );
+            }),
+        );
     }
 }

@@ -21,9 +21,10 @@ export interface IstioRemoteArgs {
     readonly remotePilotAddress: pulumi.Input<string>;
     /**
      * What must exist in the primary before this remote's webhook can reach istiod: its istiod exposure
-     * (Gateway and VirtualService).
+     * (Gateway and VirtualService), and istiod's certificate naming a hostname the load balancer reported
+     * (IstioPrimary `nameOnCertificate`).
      */
-    readonly controlPlaneExposure: readonly pulumi.Resource[];
+    readonly controlPlaneExposure: readonly pulumi.Input<pulumi.Resource>[];
 }
 
 /**

@@ -62,6 +62,30 @@ export function istiodGateway(): IstioObject {
 }
 
 /**
+ * Routes webhook calls made by URL at `host` (a hostname the east-west load balancer reported, which the API
+ * server sends as SNI on 15017) to the webhook port of `revision`'s istiod: the serving revision's route
+ * (`istiodVirtualService`) matches only its own names, and `host` is known only once the gateway exists.
+ */
+export function reportedHostVirtualService(revision: string, host: string): IstioObject {
+    const service = `istiod-${revision}.${istioNamespace}.svc.cluster.local`;
+    return {
+        apiVersion: networkingV1,
+        kind: "VirtualService",
+        metadata: { name: "istiod-vs-reported-host", namespace: istioNamespace },
+        spec: {
+            hosts: ["*"],
+            gateways: ["istiod-gateway"],
+            tls: [
+                {
+                    match: [{ port: 15017, sniHosts: [host] }],
+                    route: [{ destination: { host: service, port: { number: 443 } } }],
+                },
+            ],
+        },
+    };
+}
+
+/**
  * Routes the exposed ports to istiod: 15012 to 15012, 15017 to the webhook's 443. With a revision, only
  * that revision's istiod is matched (by SNI) and targeted. `webhookHost` is the gateway's hostname when
  * remotes call the webhooks by URL at it: the API server then sends that name as SNI on 15017.

@@ -169,6 +169,15 @@ export function injectionPath(cluster: ClusterSpec): string {
     );
 }
 
+/**
+ * The istiod chart's Deployment (`templates/deployment.yaml`: `istiod`, then `-<revision>` when one is set)
+ * and the container istiod runs in.
+ */
+export const istiodDeployment = {
+    name: (revision?: string): string => (revision ? `istiod-${revision}` : "istiod"),
+    container: "discovery",
+} as const;
+
 /** istiod's variable for extra names on its serving certificate (comma-separated). */
 export const customHostEnv = "ISTIOD_CUSTOM_HOST";
 

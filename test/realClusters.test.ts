@@ -146,26 +146,139 @@ describe("a hostname east-west address: the remote's webhooks by URL on the gate
         assert.deepEqual(values(up, "c2-base"), { profile: "remote" });
     });
 
-    it("a load balancer that reports a hostname for istiod's remotes stops the update, saying what to set", async () => {
+    describe("a load balancer that reports a hostname for istiod's remotes: linked in the same update", () => {
         const host = "c1-0123456789.elb.us-east-1.amazonaws.com";
-        await assert.rejects(
-            plan(stackConfig(mesh(), [primary("c1", "n1"), remote("c2", "c1", "n2")]), {
+        const patchType = "kubernetes:apps/v1:DeploymentPatch";
+        const vsType = "kubernetes:networking.istio.io/v1:VirtualService";
+        let up: Plan;
+        before(async () => {
+            up = await plan(stackConfig(mesh(revision), [primary("c1", "n1"), remote("c2", "c1", "n2")]), {
                 preview: false,
                 applyOutputs: playing({ hostname: host }),
-            }),
-            (e: Error) => {
-                assert.ok(
-                    e.message.endsWith(
-                        `istio-multicluster:clusters[0].eastWest.address: the load balancer of c1's east-west ` +
-                            `gateway reports the hostname ${host}; remotes call istiod's webhooks at it, so ` +
-                            `istiod's certificate must name it: set \`eastWest.address: ${host}\` on c1 (or a DNS ` +
-                            `name of your own that points there) and run the update again`,
-                    ),
-                    e.message,
+            });
+        });
+
+        it("puts the reported name on istiod's certificate by a patch of its Deployment, after its release", () => {
+            const patch = get(up, patchType, "c1-istiod-custom-host");
+            assert.deepEqual(plainInputs(patch), {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "istiod-1-30-3", namespace: "istio-system" },
+                spec: {
+                    template: {
+                        spec: {
+                            containers: [
+                                { name: "discovery", env: [{ name: "ISTIOD_CUSTOM_HOST", value: host }] },
+                            ],
+                        },
+                    },
+                },
+            });
+            assert.ok(patch.dependsOn.includes(get(up, release, "c1-istiod").urn));
+            assert.equal(values(up, "c1-istiod").env, undefined, "the release itself is unchanged");
+        });
+
+        it("routes webhook calls at that name to the serving revision's istiod", () => {
+            const vs = plainInputs(get(up, vsType, "c1-istiod-vs-reported-host"));
+            assert.deepEqual(at(vs, "metadata"), {
+                name: "istiod-vs-reported-host",
+                namespace: "istio-system",
+            });
+            assert.deepEqual(at(vs, "spec"), {
+                hosts: ["*"],
+                gateways: ["istiod-gateway"],
+                tls: [
+                    {
+                        match: [{ port: 15017, sniHosts: [host] }],
+                        route: [
+                            {
+                                destination: {
+                                    host: "istiod-1-30-3.istio-system.svc.cluster.local",
+                                    port: { number: 443 },
+                                },
+                            },
+                        ],
+                    },
+                ],
+            });
+        });
+
+        it("installs the remote with the webhooks by URL at that name, after the patch and the route", () => {
+            const remote = get(up, release, "c2-istiod");
+            for (const [type, name] of [
+                [patchType, "c1-istiod-custom-host"],
+                [vsType, "c1-istiod-vs-reported-host"],
+            ] as const) {
+                assert.ok(remote.dependsOn.includes(get(up, type, name).urn), name);
+            }
+            assert.equal(
+                at(values(up, "c2-istiod"), "istiodRemote", "injectionURL"),
+                `https://${host}:15017/inject/cluster/c2/net/n2`,
+            );
+            assert.equal(at(up.outputs, "clusters", "c1", "eastWestAddress"), host);
+        });
+
+        it("a reported IP, or a configured address, adds neither", async () => {
+            const ip = await plan(
+                stackConfig(mesh(revision), [primary("c1", "n1"), remote("c2", "c1", "n2")]),
+                {
+                    preview: false,
+                    applyOutputs: playing({ ip: "203.0.113.5" }),
+                },
+            );
+            const fixed = await plan(
+                stackConfig(mesh(revision), [
+                    primary("c1", "n1", { eastWest: { address: host } }),
+                    remote("c2", "c1", "n2"),
+                ]),
+                { preview: false, applyOutputs: playing({ hostname: host }) },
+            );
+            for (const p of [ip, fixed]) {
+                assert.deepEqual(
+                    p.resources.filter((r) => r.type === patchType || r.name.endsWith("reported-host")),
+                    [],
                 );
-                return true;
-            },
-        );
+            }
+        });
+
+        it("every revision's istiod gets the name; without a revision name the one route already takes it", async () => {
+            const two = await plan(
+                stackConfig(
+                    mesh({
+                        istio: {
+                            revisions: [
+                                { name: "1-29-6", version: "1.29.6" },
+                                { name: "1-30-3", version: "1.30.3" },
+                            ],
+                            tags: { default: "1-29-6" },
+                        },
+                    }),
+                    [primary("c1", "n1"), remote("c2", "c1", "n2")],
+                ),
+                { preview: false, applyOutputs: playing({ hostname: host }) },
+            );
+            assert.deepEqual(
+                two.resources
+                    .filter((r) => r.type === patchType)
+                    .map((r) => at(plainInputs(r), "metadata", "name"))
+                    .sort(),
+                ["istiod-1-29-6", "istiod-1-30-3"],
+            );
+            const route = plainInputs(get(two, vsType, "c1-istiod-vs-reported-host"));
+            assert.equal(
+                at(route, "spec", "tls", "0", "route", "0", "destination", "host"),
+                "istiod-1-29-6.istio-system.svc.cluster.local",
+            );
+            const plain = await plan(
+                stackConfig(mesh({ istio: { version: "1.30.3" } }), [
+                    primary("c1", "n1"),
+                    remote("c2", "c1", "n2"),
+                ]),
+                { preview: false, applyOutputs: playing({ hostname: host }) },
+            );
+            assert.ok(plain.resources.some((r) => r.type === patchType));
+            assert.ok(!plain.resources.some((r) => r.type === vsType && r.name.endsWith("reported-host")));
+        });
     });
 
     it("a hostname from the load balancer of a gateway that serves no remote is fine", async () => {

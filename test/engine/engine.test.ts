@@ -502,37 +502,60 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
         const stack = scenarioChain(["primary1", "primary2", "remote1"], "hostname");
         const mesh = (): MeshState => stack().mesh;
 
-        // A primary that serves a remote must give istiod the gateway's name before the gateway exists (the
-        // remote calls istiod's webhooks at it, and istiod's certificate must carry it): a name the load balancer
-        // reports only afterwards cannot be. The program refuses it in one line naming the key and the value to
-        // set, and the second `up` completes (README, "East-west addresses"). primary2 serves no remote: its
-        // reported hostname is used as it comes.
-        it("1. the first `up` names the hostname to set for the primary serving the remote; the second completes; 2. no diff", async () => {
-            const first = await stack().run(["up", "--yes", "--skip-preview"]);
-            const out = first.stdout + first.stderr;
-            assert.notEqual(first.code, 0);
-            const hostname = "istio-eastwestgateway.istio-system.primary1";
-            const refusal = new RegExp(
-                `istio-multicluster:clusters\\[0\\]\\.eastWest\\.address: the load balancer of primary1's east-west ` +
-                    `gateway reports the hostname (${hostname.replace(/\./g, "\\.")}\\.s\\d+\\.lb\\.e2e\\.test); `,
-                "g",
-            );
-            // The CLI shows a resource's error on its progress line and once more under "Diagnostics".
-            const found = [...out.slice(out.lastIndexOf("Diagnostics:")).matchAll(refusal)];
-            assert.equal(found.length, 1, out.slice(-5000));
-            assert.doesNotMatch(out, /__pulumiResource|^\s+at .+:\d+:\d+\)?$/m, "no stack, no resource dump");
-            await stack().ok([
-                "config",
-                "set",
-                "--path",
-                "istio-multicluster:clusters[0].eastWest.address",
-                found[0]![1]!,
-            ]);
+        // A primary that serves a remote gets the name its load balancer reports on istiod's certificate in the
+        // same `up` (a patch of istiod's Deployment, and a route for that name on the webhook port), before the
+        // remote is installed: the remote's API server calls the webhooks by URL at that name and checks it
+        // against the certificate (README, "East-west addresses"). primary2 serves no remote: its reported
+        // hostname is used as it comes.
+        it("1. `pulumi up` from nothing links the mesh in one go, istiod's certificate naming the reported hostname; 2. no diff", async () => {
+            // A named revision: its route matches only its own names, so the reported one gets a route too.
+            await stack().ok(["config", "set", "--path", "istio-multicluster:mesh.istio.revision", "1-30-3"]);
             const { run } = await stack().up();
+            const reported =
+                /eastWestAddress: "(istio-eastwestgateway\.istio-system\.primary1\.s\d+\.lb\.e2e\.test)"/.exec(
+                    run.stdout,
+                );
+            assert.ok(reported, run.stdout.slice(-4000));
+            const hostname = reported[1]!;
             assert.match(
                 run.stdout,
                 /eastWestAddress: "istio-eastwestgateway\.istio-system\.primary2\.s\d+\.lb\.e2e\.test"/,
             );
+            const primary1 = new Api(adminAccess(mesh().clusters.find((c) => c.name === "primary1")!));
+            const remote1 = new Api(adminAccess(mesh().clusters.find((c) => c.name === "remote1")!));
+            try {
+                const istiod = await primary1.get<{
+                    spec: {
+                        template: {
+                            spec: {
+                                containers: { name: string; env?: { name: string; value?: string }[] }[];
+                            };
+                        };
+                    };
+                }>("/apis/apps/v1/namespaces/istio-system/deployments/istiod-1-30-3");
+                const env =
+                    istiod!.spec.template.spec.containers.find((c) => c.name === "discovery")!.env ?? [];
+                assert.deepEqual(
+                    env.filter((e) => e.name === "ISTIOD_CUSTOM_HOST"),
+                    [{ name: "ISTIOD_CUSTOM_HOST", value: hostname }],
+                );
+                const injector = await remote1.get<{ webhooks: { clientConfig: { url?: string } }[] }>(
+                    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-1-30-3",
+                );
+                for (const w of injector!.webhooks) {
+                    assert.ok(
+                        w.clientConfig.url?.startsWith(`https://${hostname}:15017/inject/`),
+                        w.clientConfig.url,
+                    );
+                }
+            } finally {
+                primary1.close();
+                remote1.close();
+            }
+            // The remote's gateway was injected through those webhooks; the real istiods see every cluster.
+            const checked = verify(stack());
+            assert.equal(checked.code, 0, checked.output);
+            assertEveryClusterSynced(checked.output);
             const r = await stack().run(["preview", "--expect-no-changes", "--diff"]);
             assert.equal(r.code, 0, r.stdout.slice(-4000));
         });
