@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, MeshSettings } from "../stacks/topology";
 import { HardeningSettings, istiodHardeningValues, mergeValues } from "../stacks/hardening";
 import { ObservabilitySettings, telemetryIstiodValues } from "../stacks/telemetry";
-import { customHostEnv, istiodDeployment, primaryIstiodValues } from "../stacks/values";
+import { customHostEnv, istiodDeployment, primaryIstiodValues, reportedHost } from "../stacks/values";
 import { ControlPlaneRevision, controlPlaneRevisions } from "../stacks/revisions";
 import { baseChart, istiodReleases } from "./istioChart";
 import { refusal } from "./refusal";
@@ -92,10 +92,12 @@ export class IstioPrimary extends pulumi.ComponentResource {
      * load balancer reports only after it exists, at which remotes call istiod's webhooks (the API server
      * checks the name against that certificate). A configured hostname goes into the release's values
      * (`ISTIOD_CUSTOM_HOST`) before the gateway exists; a reported one cannot, since the gateway's proxy is
-     * injected by this istiod. So each istiod Deployment gets that one variable by a server-side apply patch
-     * of its own (its own field manager; Helm's updates leave a variable they never set alone), and the
-     * Deployment rolls out: istiod makes its certificate at start. The patch is retained on delete: when the
-     * address later goes into config, the release's value takes over with no moment without the name.
+     * injected by this istiod. So a ConfigMap holds that one variable, and a server-side apply patch of each
+     * istiod Deployment (its own field manager) loads it with `envFrom`, which the chart never renders (Helm's
+     * later upgrades leave it alone; a variable in `env` would be compared by position with the chart's own
+     * and always differ) and annotates the pod template with the name, so that a new name rolls istiod out:
+     * istiod makes its certificate at start. Once the name is no longer needed (an IP, or the address put in
+     * config, whose `env` value wins over `envFrom`), deleting the patch gives its fields back.
      *
      * One entry per revision, each what a remote's istiod must wait for: the patch, or `otherwise` when
      * `host` is undefined (an IP needs no name) or not yet known (a first preview).
@@ -104,32 +106,38 @@ export class IstioPrimary extends pulumi.ComponentResource {
         host: pulumi.Output<string | undefined>,
         otherwise: pulumi.Resource,
     ): pulumi.Output<pulumi.Resource>[] {
-        return this.revisions.map((revision, i) =>
-            host.apply((h): pulumi.Resource => {
-                if (h === undefined) return otherwise;
-                return new k8s.apps.v1.DeploymentPatch(
-                    `${this.baseName}-istiod${revision.suffix}-custom-host`,
-                    {
-                        metadata: {
-                            name: istiodDeployment.name(revision.name),
-                            namespace: this.istiods[i]!.namespace,
-                        },
-                        spec: {
-                            template: {
-                                spec: {
-                                    containers: [
-                                        {
-                                            name: istiodDeployment.container,
-                                            env: [{ name: customHostEnv, value: h }],
-                                        },
-                                    ],
+        const namespace = this.istiods[0]!.namespace;
+        const made = host.apply((h): pulumi.Resource[] => {
+            if (h === undefined) return this.revisions.map(() => otherwise);
+            const config = new k8s.core.v1.ConfigMap(
+                `${this.baseName}-reported-host`,
+                { metadata: { name: reportedHost.configMap, namespace }, data: { [customHostEnv]: h } },
+                { parent: this },
+            );
+            return this.revisions.map(
+                (revision, i) =>
+                    new k8s.apps.v1.DeploymentPatch(
+                        `${this.baseName}-istiod${revision.suffix}-reported-host`,
+                        {
+                            metadata: { name: istiodDeployment.name(revision.name), namespace },
+                            spec: {
+                                template: {
+                                    metadata: { annotations: { [reportedHost.annotation]: h } },
+                                    spec: {
+                                        containers: [
+                                            {
+                                                name: istiodDeployment.container,
+                                                envFrom: [{ configMapRef: { name: reportedHost.configMap } }],
+                                            },
+                                        ],
+                                    },
                                 },
                             },
                         },
-                    },
-                    { parent: this, dependsOn: [this.istiods[i]!], retainOnDelete: true },
-                );
-            }),
-        );
+                        { parent: this, dependsOn: [this.istiods[i]!, config] },
+                    ),
+            );
+        });
+        return this.revisions.map((_, i) => made.apply((list) => list[i]!));
     }
 }

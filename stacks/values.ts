@@ -178,6 +178,16 @@ export const istiodDeployment = {
     container: "discovery",
 } as const;
 
+/**
+ * A hostname the east-west load balancer reported, handed to istiod (components/istioPrimary.ts
+ * `nameOnCertificate`): the ConfigMap that holds it as `ISTIOD_CUSTOM_HOST`, and the pod-template annotation
+ * that carries it so that a new name rolls istiod out.
+ */
+export const reportedHost = {
+    configMap: "istiod-reported-host",
+    annotation: "istio-multicluster/reported-host",
+} as const;
+
 /** istiod's variable for extra names on its serving certificate (comma-separated). */
 export const customHostEnv = "ISTIOD_CUSTOM_HOST";
 

@@ -158,23 +158,36 @@ describe("a hostname east-west address: the remote's webhooks by URL on the gate
             });
         });
 
-        it("puts the reported name on istiod's certificate by a patch of its Deployment, after its release", () => {
-            const patch = get(up, patchType, "c1-istiod-custom-host");
+        it("puts the reported name on istiod's certificate: a ConfigMap, loaded by a patch of its Deployment", () => {
+            const config = get(up, "kubernetes:core/v1:ConfigMap", "c1-reported-host");
+            assert.deepEqual(plainInputs(config), {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: "istiod-reported-host", namespace: "istio-system" },
+                data: { ISTIOD_CUSTOM_HOST: host },
+            });
+            const patch = get(up, patchType, "c1-istiod-reported-host");
             assert.deepEqual(plainInputs(patch), {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 metadata: { name: "istiod-1-30-3", namespace: "istio-system" },
                 spec: {
                     template: {
+                        metadata: { annotations: { "istio-multicluster/reported-host": host } },
                         spec: {
                             containers: [
-                                { name: "discovery", env: [{ name: "ISTIOD_CUSTOM_HOST", value: host }] },
+                                {
+                                    name: "discovery",
+                                    envFrom: [{ configMapRef: { name: "istiod-reported-host" } }],
+                                },
                             ],
                         },
                     },
                 },
             });
             assert.ok(patch.dependsOn.includes(get(up, release, "c1-istiod").urn));
+            assert.ok(patch.dependsOn.includes(config.urn));
+            assert.equal(patch.cluster, "c1");
             assert.equal(values(up, "c1-istiod").env, undefined, "the release itself is unchanged");
         });
 
@@ -206,7 +219,7 @@ describe("a hostname east-west address: the remote's webhooks by URL on the gate
         it("installs the remote with the webhooks by URL at that name, after the patch and the route", () => {
             const remote = get(up, release, "c2-istiod");
             for (const [type, name] of [
-                [patchType, "c1-istiod-custom-host"],
+                [patchType, "c1-istiod-reported-host"],
                 [vsType, "c1-istiod-vs-reported-host"],
             ] as const) {
                 assert.ok(remote.dependsOn.includes(get(up, type, name).urn), name);
@@ -235,7 +248,7 @@ describe("a hostname east-west address: the remote's webhooks by URL on the gate
             );
             for (const p of [ip, fixed]) {
                 assert.deepEqual(
-                    p.resources.filter((r) => r.type === patchType || r.name.endsWith("reported-host")),
+                    p.resources.filter((r) => r.name.endsWith("reported-host")),
                     [],
                 );
             }

@@ -524,21 +524,25 @@ describe("engine tier: the real Pulumi CLI on local clusters", function () {
             const primary1 = new Api(adminAccess(mesh().clusters.find((c) => c.name === "primary1")!));
             const remote1 = new Api(adminAccess(mesh().clusters.find((c) => c.name === "remote1")!));
             try {
+                // istiod loads the name from a ConfigMap its Deployment was patched to read (envFrom).
                 const istiod = await primary1.get<{
                     spec: {
                         template: {
                             spec: {
-                                containers: { name: string; env?: { name: string; value?: string }[] }[];
+                                containers: {
+                                    name: string;
+                                    envFrom?: { configMapRef?: { name: string } }[];
+                                }[];
                             };
                         };
                     };
                 }>("/apis/apps/v1/namespaces/istio-system/deployments/istiod-1-30-3");
-                const env =
-                    istiod!.spec.template.spec.containers.find((c) => c.name === "discovery")!.env ?? [];
-                assert.deepEqual(
-                    env.filter((e) => e.name === "ISTIOD_CUSTOM_HOST"),
-                    [{ name: "ISTIOD_CUSTOM_HOST", value: hostname }],
+                const discovery = istiod!.spec.template.spec.containers.find((c) => c.name === "discovery")!;
+                assert.deepEqual(discovery.envFrom, [{ configMapRef: { name: "istiod-reported-host" } }]);
+                const config = await primary1.get<{ data: Record<string, string> }>(
+                    "/api/v1/namespaces/istio-system/configmaps/istiod-reported-host",
                 );
+                assert.deepEqual(config!.data, { ISTIOD_CUSTOM_HOST: hostname });
                 const injector = await remote1.get<{ webhooks: { clientConfig: { url?: string } }[] }>(
                     "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-1-30-3",
                 );

@@ -31,10 +31,17 @@ interface EnvVar {
     };
 }
 
+interface EnvFromSource {
+    prefix?: string;
+    configMapRef?: { name: string; optional?: boolean };
+    secretRef?: { name: string; optional?: boolean };
+}
+
 interface Container {
     name: string;
     args?: string[];
     env?: EnvVar[];
+    envFrom?: EnvFromSource[];
     volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
 }
 
@@ -119,7 +126,12 @@ export class IstiodRunner {
                 await this.portForward(api, pod);
             }
             await this.materialize(c, api, r);
-            if (!r.child && Date.now() >= r.nextStart) this.start(c, r);
+            if (!r.child && Date.now() >= r.nextStart) {
+                const loaded = await envFromValues(api, pod);
+                if (typeof loaded === "string")
+                    log(`${c.name}: istiod ${pod.metadata.name} waits: ${loaded}`);
+                else this.start(c, r, loaded);
+            }
         }
         for (const [key, r] of this.running) {
             if (key.startsWith(`${c.name}/`) && !live.has(key)) {
@@ -266,12 +278,13 @@ export class IstiodRunner {
         });
     }
 
-    private start(c: ClusterState, r: Running): void {
+    private start(c: ClusterState, r: Running, loaded: Record<string, string>): void {
         const pod = r.pod;
         const container = pod.spec.containers.find((x) => x.name === "discovery")!;
         const ip = pod.status!.podIP!;
         const kubeconfig = path.join(r.dir, "kubeconfig");
-        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: r.dir };
+        // As the kubelet: `envFrom` first, then `env`, which wins over it.
+        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: r.dir, ...loaded };
         for (const e of container.env ?? []) {
             const v = envValue(pod, e);
             if (v !== undefined) env[e.name] = v;
@@ -321,6 +334,34 @@ function stop(r: Running): Promise<void> {
         });
         child.kill("SIGTERM");
     });
+}
+
+/**
+ * The variables of the container's `envFrom` as the kubelet loads them (each key of the ConfigMap or Secret,
+ * after `prefix`; later sources win), or why the container cannot start: a source that is not optional and
+ * does not exist.
+ */
+async function envFromValues(api: Api, pod: Pod): Promise<Record<string, string> | string> {
+    const container = pod.spec.containers.find((x) => x.name === "discovery")!;
+    const ns = pod.metadata.namespace;
+    const out: Record<string, string> = {};
+    for (const from of container.envFrom ?? []) {
+        const ref = from.configMapRef ?? from.secretRef;
+        if (!ref) continue;
+        const kind = from.configMapRef ? "configmaps" : "secrets";
+        const obj = await api.get<{ data?: Record<string, string> }>(
+            `/api/v1/namespaces/${ns}/${kind}/${ref.name}`,
+        );
+        if (!obj) {
+            if (ref.optional) continue;
+            return `${kind} ${ns}/${ref.name} (envFrom) does not exist`;
+        }
+        for (const [k, v] of Object.entries(obj.data ?? {})) {
+            out[`${from.prefix ?? ""}${k}`] =
+                kind === "secrets" ? Buffer.from(v, "base64").toString("utf8") : v;
+        }
+    }
+    return out;
 }
 
 /** An env var's value as the kubelet resolves it (resource fields: this machine's two cores, no memory limit). */
