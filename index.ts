@@ -267,8 +267,16 @@ const retired: Promise<Map<string, pulumi.Resource[]>> = Promise.all([
     }
     return byReader;
 });
-const retiredIn = (reader: string): pulumi.Output<pulumi.Resource[]> =>
-    pulumi.output(retired.then((m) => m.get(reader) ?? []));
+// One Output per reader, shared by the Secrets created in it (N(N-1) of them in a full mesh).
+const retiredOutputs = new Map<string, pulumi.Output<pulumi.Resource[]>>();
+const retiredIn = (reader: string): pulumi.Output<pulumi.Resource[]> => {
+    let out = retiredOutputs.get(reader);
+    if (out === undefined) {
+        out = pulumi.output(retired.then((m) => m.get(reader) ?? []));
+        retiredOutputs.set(reader, out);
+    }
+    return out;
+};
 for (const { cluster } of mesh.clusters) {
     const readers = mesh.links.filter((l) => l.source === cluster.name).map((l) => l.reader);
     if (readers.length === 0) continue;
