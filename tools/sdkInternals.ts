@@ -39,6 +39,7 @@ export function sdkInternalProblems(monitor?: unknown): string[] {
     const state = load("@pulumi/pulumi/runtime/state");
     const config = load("@pulumi/pulumi/runtime/config");
     const rpc = load("@pulumi/pulumi/runtime/rpc");
+    const debuggable = load("@pulumi/pulumi/runtime/debuggable");
     const version = (load("@pulumi/pulumi/package.json") as { version?: unknown }).version;
     /* eslint-enable @typescript-eslint/no-require-imports */
     const problems: string[] = [];
@@ -54,6 +55,10 @@ export function sdkInternalProblems(monitor?: unknown): string[] {
         need(typeof store.logErrorCount === "number", "runtime/state's store has no numeric logErrorCount");
     }
     need(isFunction(config.isConfigSecret, 1), "runtime/config.isConfigSecret(key) is gone");
+    need(
+        isFunction(debuggable.debuggablePromise, 2),
+        "runtime/debuggable.debuggablePromise(promise, context) is gone",
+    );
     for (const [k, v] of Object.entries(wireMarkers)) {
         need(rpc[k] === v, `runtime/rpc.${k} is not ${v}`);
     }

@@ -208,7 +208,7 @@ describe("plan", () => {
             assert.equal(imported.stdout, "[ true, false, true ]\n", imported.stderr);
         });
 
-        it("drops stack traces and source maps in its own process only, unless PLAN_STACK_TRACES=1", () => {
+        it("drops stack traces, source maps and promise tags in its own process only, unless PLAN_STACK_TRACES=1", () => {
             const probe = (env: Record<string, string>) =>
                 spawnSync(
                     process.execPath,
@@ -217,12 +217,14 @@ describe("plan", () => {
                         "tsx",
                         "-e",
                         "require('./tools/plan').dropStackTraces(); " +
-                            "console.log(Error.stackTraceLimit, process.sourceMapsEnabled)",
+                            "const p = Promise.resolve(1); " +
+                            "const tagged = require('@pulumi/pulumi/runtime/debuggable').debuggablePromise(p, 'x'); " +
+                            "console.log(Error.stackTraceLimit, process.sourceMapsEnabled, tagged === p && !('_debugId' in p))",
                     ],
                     { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } },
                 ).stdout.trim();
-            assert.equal(probe({ PLAN_STACK_TRACES: "" }), "0 false");
-            assert.equal(probe({ PLAN_STACK_TRACES: "1" }), "10 true");
+            assert.equal(probe({ PLAN_STACK_TRACES: "" }), "0 false true");
+            assert.equal(probe({ PLAN_STACK_TRACES: "1" }), "10 true false");
             // Importing the CLI's module (as the tests do) changes nothing.
             assert.ok(Error.stackTraceLimit > 0);
         });
