@@ -61,13 +61,19 @@ export function istiodGateway(): IstioObject {
     };
 }
 
+/** istiod's Service of a revision (the chart names it `istiod`, then `-<revision>`) and its cluster-local host. */
+function istiodService(revision?: string): { readonly name: string; readonly host: string } {
+    const name = revision ? `istiod-${revision}` : "istiod";
+    return { name, host: `${name}.${istioNamespace}.svc.cluster.local` };
+}
+
 /**
  * Routes webhook calls made by URL at `host` (a hostname the east-west load balancer reported, which the API
  * server sends as SNI on 15017) to the webhook port of `revision`'s istiod: the serving revision's route
  * (`istiodVirtualService`) matches only its own names, and `host` is known only once the gateway exists.
  */
 export function reportedHostVirtualService(revision: string, host: string): IstioObject {
-    const service = `istiod-${revision}.${istioNamespace}.svc.cluster.local`;
+    const service = istiodService(revision).host;
     return {
         apiVersion: networkingV1,
         kind: "VirtualService",
@@ -91,8 +97,7 @@ export function reportedHostVirtualService(revision: string, host: string): Isti
  * remotes call the webhooks by URL at it: the API server then sends that name as SNI on 15017.
  */
 export function istiodVirtualService(revision?: string, webhookHost?: string): IstioObject {
-    const service = revision ? `istiod-${revision}` : "istiod";
-    const host = `${service}.${istioNamespace}.svc.cluster.local`;
+    const { name: service, host } = istiodService(revision);
     const sniHosts = revision ? [`${service}.${istioNamespace}.svc`, host] : ["*"];
     const route = (port: number, target: number) => ({
         match: [
